@@ -1,0 +1,21 @@
+# The two commands: `make run` (whole stack with a demo campaign) and `make test`.
+.PHONY: run test lint format bench messages
+
+run:
+	bash scripts/run.sh
+
+test:
+	bash scripts/test.sh $(ARGS)
+
+lint:
+	bash -c 'source scripts/stack.sh && ensure_venv && .venv/bin/ruff check . && .venv/bin/ruff format --check .'
+
+format:
+	.venv/bin/ruff check --fix . && .venv/bin/ruff format .
+
+bench:
+	bash bench/run.sh
+
+messages:
+	.venv/bin/python manage.py makemessages -l ko --ignore=.venv --ignore=bench
+	.venv/bin/python manage.py compilemessages --ignore=.venv

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PreorderShopConfig(AppConfig):
+    name = "preorder_shop"
+    verbose_name = _("Customers and identity")
+    default_auto_field = "django.db.models.BigAutoField"

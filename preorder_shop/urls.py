@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("signin/", views.signin, name="signin"),
+    path("signin/code/", views.signin_verify, name="signin_verify"),
+    path("signin/code/resend/", views.signin_resend, name="signin_resend"),
+    path("signout/", views.signout, name="signout"),
+    path("", include("reservations.urls")),
+]

@@ -1,0 +1,266 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+QUEUE_POSITION_SEQUENCE = "reservations_queue_position_seq"
+
+
+class NextVal(models.Func):
+    """nextval() of a PostgreSQL sequence, usable as a column's database default."""
+
+    template = "nextval('%(sequence)s'::regclass)"
+    arity = 0
+    output_field = models.BigIntegerField()
+
+    def __init__(self, sequence: str) -> None:
+        super().__init__(sequence=sequence)
+
+
+class Fulfilment(models.TextChoices):
+    COURIER = "courier", _("Courier delivery")
+    DAWN = "dawn", _("Dawn delivery on launch morning")
+    FESTIVAL = "festival", _("Pickup at the launch festival")
+
+
+class Campaign(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), unique=True)
+    device_line = models.CharField(_("device line"), max_length=100)
+    reservation_opens_at = models.DateTimeField(_("reservations open"))
+    reservation_closes_at = models.DateTimeField(_("reservations close"))
+    order_opens_at = models.DateTimeField(_("order forms open"))
+    order_closes_at = models.DateTimeField(_("order forms close"))
+    launch_date = models.DateField(_("launch date"))
+    per_customer_limit = models.PositiveSmallIntegerField(
+        _("reservations per customer"), default=1
+    )
+    offers_courier = models.BooleanField(_("courier delivery"), default=True)
+    offers_dawn_delivery = models.BooleanField(_("dawn delivery"), default=True)
+    offers_festival_pickup = models.BooleanField(_("festival pickup"), default=False)
+    festival_capacity = models.PositiveIntegerField(_("festival pickup capacity"), default=0)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-reservation_opens_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reservation_closes_at__gt=F("reservation_opens_at")),
+                name="campaign_reservation_window_ordered",
+                violation_error_message=_("Reservations must close after they open."),
+            ),
+            models.CheckConstraint(
+                condition=Q(order_closes_at__gt=F("order_opens_at")),
+                name="campaign_order_window_ordered",
+                violation_error_message=_("Order forms must close after they open."),
+            ),
+            models.CheckConstraint(
+                condition=Q(order_opens_at__gte=F("reservation_opens_at")),
+                name="campaign_orders_open_after_reservations",
+                violation_error_message=_("Order forms cannot open before reservations do."),
+            ),
+            models.CheckConstraint(
+                condition=Q(per_customer_limit__gte=1, per_customer_limit__lte=10),
+                name="campaign_per_customer_limit_1_to_10",
+                violation_error_message=_("The per-customer limit is between 1 and 10."),
+            ),
+            models.CheckConstraint(
+                condition=Q(offers_courier=True)
+                | Q(offers_dawn_delivery=True)
+                | Q(offers_festival_pickup=True),
+                name="campaign_offers_some_fulfilment",
+                violation_error_message=_("Offer at least one way to receive the phone."),
+            ),
+            models.CheckConstraint(
+                condition=Q(offers_festival_pickup=False, festival_capacity=0)
+                | Q(offers_festival_pickup=True, festival_capacity__gt=0),
+                name="campaign_festival_capacity_matches_offer",
+                violation_error_message=_(
+                    "Festival pickup needs a capacity above zero, and only festival pickup "
+                    "has one."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("reservations:campaign_detail", kwargs={"slug": self.slug})
+
+    def reservations_open_at(self, moment) -> bool:
+        return self.reservation_opens_at <= moment < self.reservation_closes_at
+
+    def fulfilment_choices(self) -> list[tuple[str, str]]:
+        offered = {
+            Fulfilment.COURIER: self.offers_courier,
+            Fulfilment.DAWN: self.offers_dawn_delivery,
+            Fulfilment.FESTIVAL: self.offers_festival_pickup,
+        }
+        return [(choice.value, choice.label) for choice, on in offered.items() if on]
+
+
+class Variant(models.Model):
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="variants", verbose_name=_("campaign")
+    )
+    model_name = models.CharField(_("model"), max_length=100)
+    capacity_gb = models.PositiveIntegerField(_("capacity (GB)"))
+    colour = models.CharField(_("colour"), max_length=50)
+    price_krw = models.PositiveIntegerField(_("price (KRW)"))
+
+    class Meta:
+        verbose_name = _("variant")
+        verbose_name_plural = _("variants")
+        ordering = ["campaign", "model_name", "capacity_gb", "colour"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "model_name", "capacity_gb", "colour"],
+                name="variant_unique_in_campaign",
+            ),
+            models.CheckConstraint(condition=Q(price_krw__gt=0), name="variant_price_positive"),
+            models.CheckConstraint(
+                condition=Q(capacity_gb__gt=0), name="variant_capacity_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model_name} {self.capacity_label} {self.colour}"
+
+    @property
+    def capacity_label(self) -> str:
+        if self.capacity_gb >= 1024 and self.capacity_gb % 1024 == 0:
+            return f"{self.capacity_gb // 1024} TB"
+        return f"{self.capacity_gb} GB"
+
+
+class ReservationStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    ORDERED = "ordered", _("Order form submitted")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
+
+
+HOLDING_STATUSES = [ReservationStatus.ACTIVE, ReservationStatus.ORDERED]
+
+
+class CancelledBy(models.TextChoices):
+    CUSTOMER = "customer", _("Customer")
+    STAFF = "staff", _("Staff")
+
+
+class ReservationQuerySet(models.QuerySet):
+    def holding(self):
+        """Reservations that still hold their place in the queue."""
+        return self.filter(status__in=HOLDING_STATUSES)
+
+
+class Reservation(models.Model):
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="reservations", verbose_name=_("campaign")
+    )
+    variant = models.ForeignKey(
+        Variant, on_delete=models.PROTECT, related_name="reservations", verbose_name=_("variant")
+    )
+    customer = models.ForeignKey(
+        "preorder_shop.Customer",
+        on_delete=models.PROTECT,
+        related_name="reservations",
+        verbose_name=_("customer"),
+    )
+    fulfilment = models.CharField(_("fulfilment"), max_length=16, choices=Fulfilment.choices)
+    number = models.CharField(_("reservation number"), max_length=8, unique=True, editable=False)
+    # Taken from a PostgreSQL sequence by the INSERT that accepts the reservation.
+    position = models.BigIntegerField(
+        _("queue position"),
+        db_default=NextVal(QUEUE_POSITION_SEQUENCE),
+        unique=True,
+        editable=False,
+    )
+    # Which of the customer's per-campaign slots (1..limit) this reservation occupies; a
+    # partial unique index on it is what makes the limit hold under concurrency.
+    slot = models.PositiveSmallIntegerField(editable=False)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=ReservationStatus.choices,
+        default=ReservationStatus.ACTIVE,
+    )
+    idempotency_key = models.UUIDField(editable=False)
+    created_at = models.DateTimeField(_("reserved at"), default=timezone.now, editable=False)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_by = models.CharField(
+        _("cancelled by"), max_length=16, choices=CancelledBy.choices, blank=True
+    )
+    cancelled_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by staff member"),
+    )
+
+    objects = ReservationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("reservation")
+        verbose_name_plural = _("reservations")
+        ordering = ["position"]
+        indexes = [
+            models.Index(
+                fields=["variant", "position"],
+                condition=Q(status__in=HOLDING_STATUSES),
+                name="reservation_holding_queue_idx",
+            ),
+            models.Index(fields=["customer", "campaign"], name="reservation_customer_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "idempotency_key"], name="reservation_idempotency_key_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "customer", "slot"],
+                condition=Q(status__in=HOLDING_STATUSES),
+                name="reservation_customer_slot_unique",
+            ),
+            models.CheckConstraint(condition=Q(slot__gte=1), name="reservation_slot_positive"),
+            models.CheckConstraint(
+                condition=Q(number__regex=r"^[1-9][0-9]{7}$"), name="reservation_number_format"
+            ),
+            models.CheckConstraint(
+                condition=Q(fulfilment__in=Fulfilment.values), name="reservation_fulfilment_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ReservationStatus.values), name="reservation_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status=ReservationStatus.CANCELLED)
+                    & Q(cancelled_at__isnull=False)
+                    & ~Q(cancelled_by="")
+                )
+                | (
+                    ~Q(status=ReservationStatus.CANCELLED)
+                    & Q(cancelled_at__isnull=True)
+                    & Q(cancelled_by="")
+                ),
+                name="reservation_cancellation_recorded",
+            ),
+            models.CheckConstraint(
+                condition=Q(cancelled_by_user__isnull=True) | Q(cancelled_by=CancelledBy.STAFF),
+                name="reservation_cancelling_user_is_staff",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("reservations:reservation_detail", kwargs={"number": self.number})
+
+    def can_cancel(self) -> bool:
+        return self.status == ReservationStatus.ACTIVE

@@ -1,0 +1,85 @@
+"""Reads that pages, the admin and later the order pages share."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from preorder_shop.models import Customer
+
+from .models import HOLDING_STATUSES, Campaign, Reservation, Variant
+
+
+@dataclass(frozen=True)
+class QueueStanding:
+    """Place in line among the reservations still holding a place for the same variant."""
+
+    place: int
+    total: int
+
+
+def queue_standing(reservation: Reservation) -> QueueStanding | None:
+    if reservation.status not in HOLDING_STATUSES:
+        return None
+    counts = (
+        Reservation.objects.holding()
+        .filter(variant_id=reservation.variant_id)
+        .aggregate(
+            place=Count("pk", filter=Q(position__lte=reservation.position)),
+            total=Count("pk"),
+        )
+    )
+    return QueueStanding(place=counts["place"], total=counts["total"])
+
+
+def customer_reservations(customer: Customer) -> list[tuple[Reservation, QueueStanding | None]]:
+    reservations = (
+        Reservation.objects.filter(customer=customer)
+        .select_related("campaign", "variant")
+        .order_by("-created_at")
+    )
+    return [(r, queue_standing(r)) for r in reservations]
+
+
+def variants_with_counts(campaign: Campaign) -> QuerySet[Variant]:
+    return campaign.variants.annotate(
+        reserved=Count("reservations", filter=Q(reservations__status__in=HOLDING_STATUSES))
+    ).order_by("model_name", "capacity_gb", "colour")
+
+
+@dataclass(frozen=True)
+class ReserveAvailability:
+    allowed: bool
+    reason: str = ""
+    needs_sign_in: bool = False
+
+
+def reserve_availability(
+    *, campaign: Campaign, customer: Customer | None, now: dt.datetime
+) -> ReserveAvailability:
+    """What the customer can do on the campaign page right now, and if nothing, why."""
+    if now < campaign.reservation_opens_at:
+        when = formats.date_format(campaign.reservation_opens_at, "DATETIME_FORMAT")
+        return ReserveAvailability(False, _("Reservations open on %(when)s.") % {"when": when})
+    if now >= campaign.reservation_closes_at:
+        when = formats.date_format(campaign.reservation_closes_at, "DATETIME_FORMAT")
+        return ReserveAvailability(False, _("Reservations closed on %(when)s.") % {"when": when})
+    if customer is None:
+        return ReserveAvailability(
+            False, _("Sign in with your mobile number to reserve."), needs_sign_in=True
+        )
+    held = Reservation.objects.holding().filter(campaign=campaign, customer=customer).count()
+    if held >= campaign.per_customer_limit:
+        return ReserveAvailability(
+            False,
+            ngettext(
+                "You already hold %(count)d reservation for this campaign, the most it allows.",
+                "You already hold %(count)d reservations for this campaign, the most it allows.",
+                held,
+            )
+            % {"count": held},
+        )
+    return ReserveAvailability(True)

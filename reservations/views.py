@@ -1,0 +1,118 @@
+import uuid
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from preorder_shop.customer_session import customer_required
+from preorder_shop.exceptions import DomainError
+
+from . import selectors, services
+from .forms import ReserveForm
+from .models import Campaign, CancelledBy, Reservation
+
+
+@require_GET
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    campaigns = Campaign.objects.order_by("-reservation_opens_at")
+    return render(request, "reservations/campaign_list.html", {"campaigns": campaigns})
+
+
+def _campaign_page(
+    request: HttpRequest, campaign: Campaign, form: ReserveForm | None = None, status: int = 200
+) -> HttpResponse:
+    variants = list(selectors.variants_with_counts(campaign))
+    availability = selectors.reserve_availability(
+        campaign=campaign, customer=request.customer, now=timezone.now()
+    )
+    if form is None and availability.allowed:
+        form = ReserveForm(
+            campaign=campaign, variants=variants, initial={"idempotency_key": uuid.uuid4()}
+        )
+    context = {
+        "campaign": campaign,
+        "variants": variants,
+        "availability": availability,
+        "form": form if availability.allowed else None,
+    }
+    if request.htmx and request.GET.get("part") == "counts":
+        return render(request, "reservations/_variant_counts.html", context)
+    return render(request, "reservations/campaign_detail.html", context, status=status)
+
+
+@require_GET
+def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    return _campaign_page(request, get_object_or_404(Campaign, slug=slug))
+
+
+@require_POST
+@customer_required
+def reserve(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, slug=slug)
+    form = ReserveForm(request.POST, campaign=campaign, variants=campaign.variants.all())
+    if not form.is_valid():
+        return _campaign_page(request, campaign, form=form, status=400)
+    try:
+        reservation = services.reserve(
+            customer=request.customer,
+            campaign=campaign,
+            variant_id=form.cleaned_data["variant"],
+            fulfilment=form.cleaned_data["fulfilment"],
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(campaign)
+    messages.success(
+        request,
+        _("Reserved. Your reservation number is %(number)s.") % {"number": reservation.number},
+    )
+    return redirect(reservation)
+
+
+@require_GET
+@customer_required
+def my_reservations(request: HttpRequest) -> HttpResponse:
+    rows = selectors.customer_reservations(request.customer)
+    return render(request, "reservations/my_reservations.html", {"rows": rows})
+
+
+def _own_reservation(request: HttpRequest, number: str) -> Reservation:
+    """The signed-in customer's reservation; anyone else's number is simply not found."""
+    reservation = (
+        Reservation.objects.select_related("campaign", "variant")
+        .filter(number=number, customer=request.customer)
+        .first()
+    )
+    if reservation is None:
+        raise Http404(_("No such reservation."))
+    return reservation
+
+
+@require_GET
+@customer_required
+def reservation_detail(request: HttpRequest, number: str) -> HttpResponse:
+    reservation = _own_reservation(request, number)
+    return render(
+        request,
+        "reservations/reservation_detail.html",
+        {"reservation": reservation, "standing": selectors.queue_standing(reservation)},
+    )
+
+
+@require_POST
+@customer_required
+def reservation_cancel(request: HttpRequest, number: str) -> HttpResponse:
+    reservation = _own_reservation(request, number)
+    try:
+        services.cancel_reservation(reservation=reservation, by=CancelledBy.CUSTOMER)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Your reservation %(number)s is cancelled.") % {"number": number}
+        )
+    return redirect(reservation)

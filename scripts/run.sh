@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# `make run`: the whole stack with the demo campaign, in the foreground. Ctrl-C stops it all.
+source "$(dirname "${BASH_SOURCE[0]}")/stack.sh"
+
+PIDS=()
+cleanup() {
+    trap - INT TERM EXIT
+    say "Stopping"
+    local pid
+    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    stop_started_services
+}
+trap cleanup INT TERM EXIT
+
+HOST="${HOST:-127.0.0.1}"
+PORT="${PORT:-8000}"
+port_in_use "$PORT" && die "port $PORT is taken; run 'make run PORT=8001'"
+
+stack_prepare
+"$PY" manage.py seed_demo
+"$PY" manage.py ensure_admin --username "${ADMIN_USERNAME:-admin}" --password "${ADMIN_PASSWORD:-admin}"
+"$PY" manage.py collectstatic --noinput -v 0
+
+"$VENV/bin/gunicorn" preorder_shop.wsgi --bind "$HOST:$PORT" --config preorder_shop/gunicorn.py &
+PIDS+=($!)
+"$VENV/bin/celery" -A preorder_shop worker --loglevel INFO --concurrency 2 &
+PIDS+=($!)
+"$VENV/bin/celery" -A preorder_shop beat --loglevel INFO --schedule "$LOCAL/celerybeat-schedule" &
+PIDS+=($!)
+
+cat <<MSG
+
+  Shop:   http://$HOST:$PORT/
+  Admin:  http://$HOST:$PORT/admin/   (user: ${ADMIN_USERNAME:-admin}, password: ${ADMIN_PASSWORD:-admin})
+  Sign in with any Korean mobile number (e.g. 010-1234-5678); in development the
+  one-time code is shown on the page and written to this log.
+  Ctrl-C stops the web server, the worker, beat, PostgreSQL and Redis.
+
+MSG
+# Run until any child exits or Ctrl-C arrives; the EXIT trap then stops everything.
+wait -n "${PIDS[@]}" || true
