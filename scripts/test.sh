@@ -4,4 +4,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/stack.sh"
 trap stop_started_services EXIT
 stack_prepare
+# Tests use their own Redis database, so a running `make run` stack keeps its queues.
+case "$REDIS_URL" in redis://*/[0-9]*) export REDIS_URL="${REDIS_URL%/*}/1" ;; esac
+export CELERY_BROKER_URL="$REDIS_URL"
 "$PY" -m pytest "$@"

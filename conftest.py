@@ -1,0 +1,14 @@
+"""Fixtures every test may use. Tests run against the real PostgreSQL and Redis."""
+
+import pytest
+
+from preorder_shop import ratelimit
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters live in Redis, outside the test transaction: start each test clean."""
+    client = ratelimit._client()
+    keys = list(client.scan_iter(match="ratelimit:*", count=1000))
+    if keys:
+        client.delete(*keys)

@@ -1,0 +1,74 @@
+import datetime as dt
+import uuid
+
+import factory
+from django.utils import timezone
+
+from preorder_shop.identifiers import RESERVATION_NUMBER
+from preorder_shop.tests.factories import CustomerFactory
+from reservations.models import Campaign, Fulfilment, Reservation, Variant
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    """Open for reservations now (the database checks the window against its own clock)."""
+
+    class Meta:
+        model = Campaign
+
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    slug = factory.Sequence(lambda n: f"campaign-{n}")
+    device_line = "iPhone 15"
+    reservation_opens_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=1))
+    reservation_closes_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=3))
+    order_opens_at = factory.LazyAttribute(lambda c: c.reservation_opens_at)
+    order_closes_at = factory.LazyAttribute(
+        lambda c: c.reservation_closes_at + dt.timedelta(days=2)
+    )
+    launch_date = factory.LazyAttribute(
+        lambda c: timezone.localdate(c.reservation_closes_at) + dt.timedelta(days=4)
+    )
+
+    class Params:
+        not_open_yet = factory.Trait(
+            reservation_opens_at=factory.LazyFunction(
+                lambda: timezone.now() + dt.timedelta(days=1)
+            ),
+            reservation_closes_at=factory.LazyFunction(
+                lambda: timezone.now() + dt.timedelta(days=4)
+            ),
+        )
+        closed = factory.Trait(
+            reservation_opens_at=factory.LazyFunction(
+                lambda: timezone.now() - dt.timedelta(days=5)
+            ),
+            reservation_closes_at=factory.LazyFunction(
+                lambda: timezone.now() - dt.timedelta(days=1)
+            ),
+        )
+        with_festival = factory.Trait(offers_festival_pickup=True, festival_capacity=100)
+
+
+class VariantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Variant
+
+    campaign = factory.SubFactory(CampaignFactory)
+    model_name = "iPhone 15 Pro"
+    capacity_gb = factory.Iterator([128, 256, 512, 1024])
+    colour = factory.Sequence(lambda n: f"Colour {n}")
+    price_krw = 1_550_000
+
+
+class ReservationFactory(factory.django.DjangoModelFactory):
+    """A row as the intake service would write it; the position comes from the sequence."""
+
+    class Meta:
+        model = Reservation
+
+    variant = factory.SubFactory(VariantFactory)
+    campaign = factory.SelfAttribute("variant.campaign")
+    customer = factory.SubFactory(CustomerFactory)
+    fulfilment = Fulfilment.COURIER
+    number = factory.LazyFunction(RESERVATION_NUMBER.generate)
+    slot = 1
+    idempotency_key = factory.LazyFunction(uuid.uuid4)
