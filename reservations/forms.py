@@ -17,7 +17,13 @@ class ReserveForm(forms.Form):
         error_messages={"invalid_choice": _("This campaign does not offer that option.")},
     )
     # Minted when the form is shown; a resubmission of the same form finds the same reservation.
-    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+    idempotency_key = forms.UUIDField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("This form is out of date. Choose again and press Reserve."),
+            "invalid": _("This form is out of date. Choose again and press Reserve."),
+        },
+    )
 
     def __init__(self, *args, campaign: Campaign, variants, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -54,6 +54,10 @@ def reserve(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
     form = ReserveForm(request.POST, campaign=campaign, variants=campaign.variants.all())
     if not form.is_valid():
+        if "idempotency_key" in form.errors:
+            # A tampered or stale form: show a fresh one (with a new key) and say why.
+            messages.error(request, form.errors["idempotency_key"][0])
+            return redirect(campaign)
         return _campaign_page(request, campaign, form=form, status=400)
     try:
         reservation = services.reserve(

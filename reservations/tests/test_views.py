@@ -1,0 +1,217 @@
+"""Customer pages: what each state shows, what the server accepts, and what stays private."""
+
+import re
+import uuid
+
+import pytest
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from preorder_shop.customer_session import SESSION_KEY
+from preorder_shop.tests.factories import CustomerFactory
+from reservations import selectors
+from reservations.models import CancelledBy, Reservation, ReservationStatus
+
+from .factories import CampaignFactory, ReservationFactory, VariantFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def customer():
+    return CustomerFactory()
+
+
+@pytest.fixture
+def signed_in(client, customer):
+    session = client.session
+    session[SESSION_KEY] = customer.pk
+    session.save()
+    return client
+
+
+def text(response) -> str:
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+def reserve_url(campaign):
+    return reverse("reservations:reserve", kwargs={"slug": campaign.slug})
+
+
+def test_campaign_page_lists_variants_with_reserved_counts(client):
+    variant = VariantFactory(model_name="iPhone 15 Pro", capacity_gb=256, colour="Natural")
+    ReservationFactory.create_batch(3, variant=variant)
+    page = text(client.get(variant.campaign.get_absolute_url()))
+    assert "iPhone 15 Pro 256 GB Natural" in page
+    assert "<td>3</td>" in page
+
+
+@pytest.mark.parametrize(
+    ("traits", "reason"),
+    [({"not_open_yet": True}, "open on"), ({"closed": True}, "closed on")],
+)
+def test_campaign_page_says_plainly_why_reserving_is_not_possible(signed_in, traits, reason):
+    campaign = CampaignFactory(**traits)
+    VariantFactory(campaign=campaign)
+    page = text(signed_in.get(campaign.get_absolute_url()))
+    assert reason in page
+    assert "Reserve now" not in page
+
+
+def test_anonymous_visitors_are_asked_to_sign_in(client):
+    campaign = VariantFactory().campaign
+    page = text(client.get(campaign.get_absolute_url()))
+    assert "Sign in with your mobile number to reserve" in page
+    assert "Reserve now" not in page
+
+
+def test_reserving_while_signed_out_sends_to_sign_in_and_creates_nothing(client):
+    variant = VariantFactory()
+    response = client.post(
+        reserve_url(variant.campaign),
+        {"variant": variant.pk, "fulfilment": "courier", "idempotency_key": uuid.uuid4()},
+    )
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("signin"))
+    assert not Reservation.objects.exists()
+
+
+def test_reserve_form_and_resubmission_give_one_reservation(signed_in, customer):
+    variant = VariantFactory()
+    page = text(signed_in.get(variant.campaign.get_absolute_url()))
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
+    data = {"variant": variant.pk, "fulfilment": "courier", "idempotency_key": key}
+
+    first = signed_in.post(reserve_url(variant.campaign), data)
+    second = signed_in.post(reserve_url(variant.campaign), data)
+
+    reservation = Reservation.objects.get(customer=customer)
+    assert first["Location"] == second["Location"] == reservation.get_absolute_url()
+    page = text(signed_in.get(reservation.get_absolute_url()))
+    assert f"#1 of 1 for {variant}" in page
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("variant", "999999", "That model is not part of this campaign."),
+        ("variant", "abc", "That model is not part of this campaign."),
+        ("fulfilment", "festival", "This campaign does not offer that option."),
+    ],
+)
+def test_bad_reserve_input_gets_a_specific_message_and_changes_nothing(
+    signed_in, field, value, message
+):
+    variant = VariantFactory()
+    data = {"variant": variant.pk, "fulfilment": "courier", "idempotency_key": uuid.uuid4()}
+    data[field] = value
+    response = signed_in.post(reserve_url(variant.campaign), data)
+    assert response.status_code == 400
+    assert message in text(response)
+    assert not Reservation.objects.exists()
+
+
+def test_a_tampered_form_key_gets_a_fresh_form_and_changes_nothing(signed_in):
+    variant = VariantFactory()
+    data = {"variant": variant.pk, "fulfilment": "courier", "idempotency_key": "not-a-uuid"}
+    response = signed_in.post(reserve_url(variant.campaign), data, follow=True)
+    page = text(response)
+    assert "This form is out of date" in page
+    assert 'value="not-a-uuid"' not in page
+    assert not Reservation.objects.exists()
+
+
+def test_reserving_over_the_limit_explains_and_keeps_the_first(signed_in, customer):
+    variant = VariantFactory()
+    ReservationFactory(customer=customer, variant=variant)
+    response = signed_in.post(
+        reserve_url(variant.campaign),
+        {"variant": variant.pk, "fulfilment": "courier", "idempotency_key": uuid.uuid4()},
+        follow=True,
+    )
+    assert "You already hold as many reservations as this campaign allows." in text(response)
+    assert Reservation.objects.filter(customer=customer).count() == 1
+
+
+def test_reserving_in_a_closed_campaign_is_refused(signed_in):
+    variant = VariantFactory(campaign=CampaignFactory(closed=True))
+    response = signed_in.post(
+        reserve_url(variant.campaign),
+        {"variant": variant.pk, "fulfilment": "courier", "idempotency_key": uuid.uuid4()},
+        follow=True,
+    )
+    assert "Reservations for this campaign are closed." in text(response)
+    assert not Reservation.objects.exists()
+
+
+def test_my_reservations_show_number_variant_status_and_standing(signed_in, customer):
+    variant = VariantFactory(model_name="iPhone 15", capacity_gb=128, colour="Pink")
+    ReservationFactory.create_batch(2, variant=variant)
+    mine = ReservationFactory(customer=customer, variant=variant)
+    page = text(signed_in.get(reverse("reservations:my_reservations")))
+    assert mine.number in page
+    assert "#3 of 3 for iPhone 15 128 GB Pink" in page
+    assert "Active" in page
+
+
+def test_standing_uses_thousands_separators():
+    reservation = ReservationFactory.build(variant=VariantFactory.build(colour="Blue"))
+    rendered = render_to_string(
+        "reservations/_standing.html",
+        {"standing": selectors.QueueStanding(place=1234, total=5678), "reservation": reservation},
+    )
+    assert f"#1,234 of 5,678 for {reservation.variant}" in " ".join(rendered.split())
+
+
+def test_a_foreign_reservation_number_reveals_nothing(signed_in):
+    foreign = ReservationFactory()
+    unknown = signed_in.get(reverse("reservations:reservation_detail", args=["12345678"]))
+    theirs = signed_in.get(foreign.get_absolute_url())
+    assert unknown.status_code == theirs.status_code == 404
+    assert foreign.customer.name not in text(theirs)
+    assert text(unknown) == text(theirs)
+
+
+def test_a_foreign_reservation_cannot_be_cancelled(signed_in):
+    foreign = ReservationFactory()
+    response = signed_in.post(reverse("reservations:reservation_cancel", args=[foreign.number]))
+    assert response.status_code == 404
+    foreign.refresh_from_db()
+    assert foreign.status == ReservationStatus.ACTIVE
+
+
+def test_cancel_button_only_while_active_and_server_refuses_otherwise(signed_in, customer):
+    reservation = ReservationFactory(customer=customer)
+    cancel_url = reverse("reservations:reservation_cancel", args=[reservation.number])
+    assert "Cancel reservation" in text(signed_in.get(reservation.get_absolute_url()))
+
+    response = signed_in.post(cancel_url, follow=True)
+    page = text(response)
+    assert "is cancelled" in page
+    assert "Cancel reservation" not in page
+    reservation.refresh_from_db()
+    assert reservation.status == ReservationStatus.CANCELLED
+    assert reservation.cancelled_by == CancelledBy.CUSTOMER
+    cancelled_at = reservation.cancelled_at
+
+    again = text(signed_in.post(cancel_url, follow=True))
+    assert "can no longer be cancelled" in again
+    reservation.refresh_from_db()
+    assert reservation.cancelled_at == cancelled_at
+
+
+def test_cancel_is_post_only(signed_in, customer):
+    reservation = ReservationFactory(customer=customer)
+    url = reverse("reservations:reservation_cancel", args=[reservation.number])
+    assert signed_in.get(url).status_code == 405
+
+
+def test_counts_fragment_for_htmx_polling(client):
+    variant = VariantFactory()
+    ReservationFactory(variant=variant)
+    response = client.get(
+        variant.campaign.get_absolute_url() + "?part=counts", headers={"HX-Request": "true"}
+    )
+    body = text(response)
+    assert "<table" in body
+    assert "<html" not in body
