@@ -41,6 +41,10 @@ def _violated_constraint(exc: IntegrityError) -> str | None:
     return getattr(diag, "constraint_name", None)
 
 
+def _made_with_key(customer: Customer, key: uuid.UUID) -> Reservation | None:
+    return Reservation.objects.filter(customer=customer, idempotency_key=key).first()
+
+
 def _check_window(campaign: Campaign, now: dt.datetime) -> None:
     if now < campaign.reservation_opens_at:
         raise ReservationsNotOpen()
@@ -64,9 +68,7 @@ def reserve(
     are checked here for clear messages and enforced again by the database, which is what
     decides between concurrent requests.
     """
-    existing = Reservation.objects.filter(
-        customer=customer, idempotency_key=idempotency_key
-    ).first()
+    existing = _made_with_key(customer, idempotency_key)
     if existing is not None:
         return existing
 
@@ -79,7 +81,9 @@ def reserve(
         raise UnknownVariant()
 
     # A few rounds at most: another request of the same customer may take the slot we
-    # picked, or (rarely) a random number may collide with an existing one.
+    # picked, or (rarely) a random number may collide with an existing one. That other
+    # request may be a concurrent twin of this one (same key, a double click): whichever
+    # conflict the database reports, the twin's reservation is then the answer.
     for _attempt in range(campaign.per_customer_limit + 3):
         taken = set(
             Reservation.objects.holding()
@@ -88,6 +92,8 @@ def reserve(
         )
         free = [s for s in range(1, campaign.per_customer_limit + 1) if s not in taken]
         if not free:
+            if existing := _made_with_key(customer, idempotency_key):
+                return existing
             raise LimitReached()
         try:
             with transaction.atomic():
@@ -103,9 +109,9 @@ def reserve(
                 )
         except IntegrityError as exc:
             constraint = _violated_constraint(exc)
-            if constraint == _IDEMPOTENCY:
-                return Reservation.objects.get(customer=customer, idempotency_key=idempotency_key)
-            if constraint in (_SLOT, _NUMBER):
+            if constraint in (_IDEMPOTENCY, _SLOT, _NUMBER):
+                if existing := _made_with_key(customer, idempotency_key):
+                    return existing
                 continue
             if constraint in _REFUSALS:
                 raise _REFUSALS[constraint]() from exc
