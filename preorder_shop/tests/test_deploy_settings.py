@@ -1,0 +1,84 @@
+"""Production settings: `check --deploy` is clean with DEBUG=0, and a missing key is refused.
+
+Each case runs in a fresh interpreter, because settings are read once per process and the
+test process itself runs with the development settings.
+"""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+# Overrides the settings read with DEBUG=0. They are dropped from the inherited environment so
+# the check sees the production defaults (compose sets some of them to 0 for local http use).
+HARDENING_OVERRIDES = (
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+)
+
+
+def production_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in HARDENING_OVERRIDES}
+    env.pop("SECRET_KEY", None)
+    env.update(
+        DJANGO_SETTINGS_MODULE="preorder_shop.settings",
+        DEBUG="0",
+        ALLOWED_HOSTS="shop.example.com",
+    )
+    env.update(extra)
+    return env
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - fixed argv: this interpreter and project files
+        [sys.executable, *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def random_secret_key() -> str:
+    key = secrets.token_urlsafe(50)
+    assert len(key) >= 50
+    return key
+
+
+def test_check_deploy_passes_with_production_settings():
+    result = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        production_env(SECRET_KEY=random_secret_key()),
+    )
+    assert result.returncode == 0, (
+        f"manage.py check --deploy exited {result.returncode}\n"
+        f"--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}"
+    )
+
+
+@pytest.mark.parametrize("secret_key", [None, ""], ids=["unset", "empty"])
+def test_settings_refuse_to_load_without_secret_key_when_debug_is_off(secret_key):
+    env = production_env()
+    if secret_key is not None:
+        env["SECRET_KEY"] = secret_key
+    result = run(["-c", "import django; django.setup()"], env)
+    assert result.returncode != 0, f"settings loaded without SECRET_KEY:\n{result.stdout}"
+    assert "ImproperlyConfigured" in result.stderr, result.stderr
+
+
+def test_settings_load_with_debug_off_and_a_secret_key():
+    """The control for the test above: with a key the same command succeeds."""
+    result = run(
+        ["-c", "import django; django.setup()"],
+        production_env(SECRET_KEY=random_secret_key()),
+    )
+    assert result.returncode == 0, result.stderr
