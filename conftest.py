@@ -1,6 +1,7 @@
 """Fixtures every test may use. Tests run against the real PostgreSQL and Redis."""
 
 import pytest
+from django.utils import translation
 
 from preorder_shop import ratelimit
 
@@ -12,3 +13,11 @@ def _fresh_rate_limits():
     keys = list(client.scan_iter(match="ratelimit:*", count=1000))
     if keys:
         client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Tests read the English source strings; the Korean catalogue has tests of its own."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

@@ -102,6 +102,8 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if os.environ.get("TEST_DATABASE_NAME"):  # lets two test runs share one server
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -1,14 +1,15 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Campaign
+from .models import Campaign, Variant
 
 
 class ReserveForm(forms.Form):
-    variant = forms.TypedChoiceField(
+    variant = forms.ModelChoiceField(
         label=_("Model"),
-        coerce=int,
+        queryset=Variant.objects.none(),
         widget=forms.RadioSelect,
+        empty_label=None,
         error_messages={"invalid_choice": _("That model is not part of this campaign.")},
     )
     fulfilment = forms.ChoiceField(
@@ -25,9 +26,12 @@ class ReserveForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, campaign: Campaign, variants, **kwargs) -> None:
+    def __init__(self, *args, campaign: Campaign, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["variant"].choices = [(v.pk, f"{v} · ₩{v.price_krw:,}") for v in variants]
+        self.fields["variant"].queryset = campaign.variants.order_by(
+            "model_name", "capacity_gb", "colour"
+        )
+        self.fields["variant"].label_from_instance = lambda v: f"{v} · ₩{v.price_krw:,}"
         self.fields["fulfilment"].choices = campaign.fulfilment_choices()
         if len(self.fields["fulfilment"].choices) == 1:
             self.fields["fulfilment"].initial = self.fields["fulfilment"].choices[0][0]

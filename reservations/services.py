@@ -56,7 +56,7 @@ def reserve(
     *,
     customer: Customer,
     campaign: Campaign,
-    variant_id: int,
+    variant: Variant,
     fulfilment: str,
     idempotency_key: uuid.UUID,
     now: dt.datetime | None = None,
@@ -68,22 +68,18 @@ def reserve(
     are checked here for clear messages and enforced again by the database, which is what
     decides between concurrent requests.
     """
-    existing = _made_with_key(customer, idempotency_key)
-    if existing is not None:
-        return existing
-
     now = now or timezone.now()
     _check_window(campaign, now)
     if fulfilment not in dict(campaign.fulfilment_choices()):
         raise FulfilmentNotOffered()
-    variant = Variant.objects.filter(pk=variant_id, campaign=campaign).first()
-    if variant is None:
+    if variant.campaign_id != campaign.pk:
         raise UnknownVariant()
 
-    # A few rounds at most: another request of the same customer may take the slot we
-    # picked, or (rarely) a random number may collide with an existing one. That other
-    # request may be a concurrent twin of this one (same key, a double click): whichever
-    # conflict the database reports, the twin's reservation is then the answer.
+    # A resubmitted form (same key) is recognised by the database: its insert conflicts on
+    # the key, or, once the customer's slots are full, finds no free slot; either way the
+    # reservation made with that key is the answer. A few rounds at most: another request
+    # of the same customer may take the slot we picked, or (rarely) a random number may
+    # collide with an existing one.
     for _attempt in range(campaign.per_customer_limit + 3):
         taken = set(
             Reservation.objects.holding()

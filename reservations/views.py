@@ -29,9 +29,7 @@ def _campaign_page(
         campaign=campaign, customer=request.customer, now=timezone.now()
     )
     if form is None and availability.allowed:
-        form = ReserveForm(
-            campaign=campaign, variants=variants, initial={"idempotency_key": uuid.uuid4()}
-        )
+        form = ReserveForm(campaign=campaign, initial={"idempotency_key": uuid.uuid4()})
     context = {
         "campaign": campaign,
         "variants": variants,
@@ -52,7 +50,7 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @customer_required
 def reserve(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
-    form = ReserveForm(request.POST, campaign=campaign, variants=campaign.variants.all())
+    form = ReserveForm(request.POST, campaign=campaign)
     if not form.is_valid():
         if "idempotency_key" in form.errors:
             # A tampered or stale form: show a fresh one (with a new key) and say why.
@@ -63,7 +61,7 @@ def reserve(request: HttpRequest, slug: str) -> HttpResponse:
         reservation = services.reserve(
             customer=request.customer,
             campaign=campaign,
-            variant_id=form.cleaned_data["variant"],
+            variant=form.cleaned_data["variant"],
             fulfilment=form.cleaned_data["fulfilment"],
             idempotency_key=form.cleaned_data["idempotency_key"],
         )

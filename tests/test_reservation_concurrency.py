@@ -43,7 +43,7 @@ def reserve_call(customer, variant, key):
     return lambda: services.reserve(
         customer=customer,
         campaign=variant.campaign,
-        variant_id=variant.pk,
+        variant=variant,
         fulfilment=Fulfilment.COURIER,
         idempotency_key=key,
     )

@@ -27,7 +27,7 @@ def reserve(customer, variant, *, key=None, fulfilment=Fulfilment.COURIER, **kwa
     return services.reserve(
         customer=customer,
         campaign=variant.campaign,
-        variant_id=variant.pk,
+        variant=variant,
         fulfilment=fulfilment,
         idempotency_key=key or uuid.uuid4(),
         **kwargs,
@@ -146,7 +146,7 @@ def test_variant_must_belong_to_the_campaign():
         services.reserve(
             customer=CustomerFactory(),
             campaign=campaign,
-            variant_id=foreign_variant.pk,
+            variant=foreign_variant,
             fulfilment=Fulfilment.COURIER,
             idempotency_key=uuid.uuid4(),
         )
