@@ -178,7 +178,7 @@ EOF
 }
 
 stack_prepare() {
-    mkdir -p "$LOCAL"
+    mkdir -p "$LOCAL/static"  # STATIC_ROOT: collectstatic fills it for make run
     cd "$ROOT"
     ensure_venv
     ensure_postgres
