@@ -6,6 +6,7 @@ are drawn at random (never derived from a queue position), so they cannot be gue
 """
 
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -24,7 +25,13 @@ class IdentifierKind:
         return body + damm.calc_check_digit(body)
 
     def is_valid(self, value: str) -> bool:
-        return len(value) == self.length and value.isdigit() and damm.is_valid(value)
+        return (
+            len(value) == self.length
+            and value.isascii()
+            and value.isdigit()
+            and value[0] != "0"
+            and damm.is_valid(value)
+        )
 
 
 RESERVATION_NUMBER = IdentifierKind("reservation", 8)
@@ -33,8 +40,9 @@ ORDER_NUMBER = IdentifierKind("order", 11)
 
 def clean_reservation_number(raw: str) -> str:
     """Return the 8-digit reservation number typed as `raw`, or raise a specific error."""
-    value = "".join(raw.split()).replace("-", "")
-    if not value.isdigit():
+    # NFKC turns full-width digits (what some Korean keyboards type) into ASCII ones.
+    value = unicodedata.normalize("NFKC", "".join(raw.split())).replace("-", "")
+    if not (value.isascii() and value.isdigit()):
         raise ValidationError(_("A reservation number has digits only."), code="not_digits")
     if len(value) == ORDER_NUMBER.length:
         raise ValidationError(

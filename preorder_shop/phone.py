@@ -17,6 +17,9 @@ def normalize_mobile(raw: str) -> str:
 
     010-1234-5678, 01012345678 and +82 10 1234 5678 are the same number.
     """
+    # phonenumbers reads letters as keypad digits (010-abcd-efgh is someone's real number).
+    if any(c.isalpha() for c in raw):
+        raise ValidationError(INVALID_MOBILE, code="invalid_phone")
     try:
         number = phonenumbers.parse(raw.strip(), "KR")
     except phonenumbers.NumberParseException as exc:

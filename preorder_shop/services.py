@@ -5,14 +5,16 @@ import hmac
 import secrets
 
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Greatest
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from . import ratelimit
 from .exceptions import CodeExpired, RateLimited, WrongCode
-from .models import Customer, OneTimeCode
-from .tasks import deliver_sms
+from .models import Customer, OneTimeCode, OutboxChannel
+from .outbox import queue_message
 
 CODE_LIFETIME = dt.timedelta(minutes=5)
 CODE_REQUESTS_PER_PHONE = ratelimit.Limit("otp-request-phone", max_hits=3, window_seconds=600)
@@ -40,8 +42,13 @@ def _refuse_if_blocked(limit: ratelimit.Limit, subject: str, message: str) -> No
         raise RateLimited(message, retry_after=wait)
 
 
+def _count_or_refuse(limit: ratelimit.Limit, subject: str, message: str) -> None:
+    if ratelimit.hit(limit, subject) > limit.max_hits:
+        raise RateLimited(message, retry_after=ratelimit.blocked_for(limit, subject) or 1)
+
+
 def request_code(*, phone: str, client_ip: str) -> str:
-    """Issue a new code for `phone` (E.164) and send it by SMS after commit.
+    """Issue a new code for `phone` (E.164); the SMS leaves through the outbox after commit.
 
     Earlier unused codes for the number stop working. Returns the code so development
     builds can show it on the page; production never displays it.
@@ -49,29 +56,37 @@ def request_code(*, phone: str, client_ip: str) -> str:
     _refuse_if_blocked(
         WRONG_CODES_PER_PHONE, phone, _("Too many wrong codes: this number is locked.")
     )
-    _refuse_if_blocked(
+    # Count first, then judge: parallel requests cannot all slip in under the limit.
+    _count_or_refuse(
         CODE_REQUESTS_PER_PHONE, phone, _("Too many codes were requested for this number.")
     )
-    _refuse_if_blocked(
+    _count_or_refuse(
         CODE_REQUESTS_PER_CLIENT, client_ip, _("Too many codes were requested from this device.")
     )
-    ratelimit.hit(CODE_REQUESTS_PER_PHONE, phone)
-    ratelimit.hit(CODE_REQUESTS_PER_CLIENT, client_ip)
 
     code = f"{secrets.randbelow(10**6):06d}"
     now = timezone.now()
-    text = _("[Pre-order] Your sign-in code is %(code)s. It expires in 5 minutes.") % {
-        "code": code
-    }
     with transaction.atomic():
-        OneTimeCode.objects.filter(phone=phone, used_at__isnull=True).update(used_at=now)
-        OneTimeCode.objects.create(
+        # A parallel request may have committed a newer code meanwhile: retire it no earlier
+        # than it was created.
+        OneTimeCode.objects.filter(phone=phone, used_at__isnull=True).update(
+            used_at=Greatest(F("created_at"), Value(now, output_field=DateTimeField()))
+        )
+        issued = OneTimeCode.objects.create(
             phone=phone,
             code_hash=hash_code(phone=phone, code=code),
             created_at=now,
             expires_at=now + CODE_LIFETIME,
         )
-        transaction.on_commit(lambda: deliver_sms.delay(phone, text))
+        queue_message(
+            channel=OutboxChannel.SMS,
+            recipient=phone,
+            template_key="signin.code",
+            payload={"code": code, "minutes": int(CODE_LIFETIME.total_seconds() // 60)},
+            language=translation.get_language() or "ko",
+            idempotency_key=f"signin-code:{issued.pk}",
+            redact_when_final=True,
+        )
     return code
 
 
@@ -91,12 +106,20 @@ def verify_code(*, phone: str, name: str, code: str, client_ip: str) -> Customer
     )
     if current is None:
         raise CodeExpired()
+    # Every comparison counts as an attempt before it is made, so parallel guesses cannot
+    # exceed the limit; a correct code resets the number's counter below.
+    attempts = ratelimit.hit(WRONG_CODES_PER_PHONE, phone)
+    if attempts > WRONG_CODES_PER_PHONE.max_hits:
+        raise RateLimited(
+            _("Too many wrong codes: this number is locked."),
+            retry_after=ratelimit.blocked_for(WRONG_CODES_PER_PHONE, phone) or 1,
+        )
     if not codes_match(stored_hash=current.code_hash, phone=phone, code=code):
         ratelimit.hit(WRONG_CODES_PER_CLIENT, client_ip)
-        if ratelimit.hit(WRONG_CODES_PER_PHONE, phone) >= WRONG_CODES_PER_PHONE.max_hits:
+        if attempts >= WRONG_CODES_PER_PHONE.max_hits:
             raise RateLimited(
                 _("Too many wrong codes: this number is locked."),
-                retry_after=WRONG_CODES_PER_PHONE.lock_seconds or 0,
+                retry_after=ratelimit.blocked_for(WRONG_CODES_PER_PHONE, phone) or 1,
             )
         raise WrongCode()
     with transaction.atomic():

@@ -222,14 +222,6 @@ def test_a_mistyped_digit_is_caught_by_the_check_digit():
         assert "mistyped digit" in excinfo.value.messages[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "Bug: str.isdigit() accepts full-width digits (Korean IMEs type them), so "
-        "clean_reservation_number returns a non-ASCII number the database can never match."
-    ),
-)
 def test_full_width_digits_are_normalised_or_refused_never_passed_through():
     full_width = "".join(chr(ord(digit) + 0xFEE0) for digit in VALID_RESERVATION)
     assert full_width != VALID_RESERVATION

@@ -63,14 +63,6 @@ def test_anything_but_a_current_korean_mobile_number_is_refused_with_the_specifi
     assert str(INVALID_MOBILE) == EXPECTED_MESSAGE
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason=(
-        "Bug: phonenumbers turns 3+ letters into keypad digits (vanity numbers), so "
-        "010-abcd-efgh is read as +821022233344, a stranger's number that then gets the SMS."
-    ),
-)
 @pytest.mark.parametrize("raw", ["010-abcd-efgh", "010-CALL-SHOP"])
 def test_letters_are_refused_not_read_as_keypad_digits(raw):
     with pytest.raises(ValidationError) as excinfo:

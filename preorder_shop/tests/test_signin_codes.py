@@ -520,15 +520,6 @@ def issue_code_row(phone: str, code: str, *, created_at: dt.datetime | None = No
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=IntegrityError,
-    reason=(
-        "Bug: request_code retires earlier codes with used_at = its own `now`, taken before "
-        "the transaction; a code committed meanwhile by a parallel request (double click) is "
-        "newer, so used_at < created_at breaks otp_used_after_creation: IntegrityError, a 500."
-    ),
-)
 @pytest.mark.django_db
 def test_a_code_issued_a_moment_later_by_a_parallel_request_does_not_crash_the_next_one():
     # Two "Send code" clicks for one number: request B took its timestamp after request A and
@@ -598,14 +589,6 @@ def all_pass_the_check_before_any_counts(monkeypatch, limit: ratelimit.Limit, pa
     monkeypatch.setattr(ratelimit, "blocked_for", blocked_for)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "Bug: verify_code reads the wrong-code counter (blocked_for) and only increments it "
-        "after comparing, so parallel guesses all pass the check: more than 5 guesses per lock."
-    ),
-)
 @pytest.mark.django_db(transaction=True)
 def test_parallel_wrong_guesses_cannot_get_past_the_five_guess_lock(monkeypatch):
     phone = new_phone()
@@ -629,14 +612,6 @@ def test_parallel_wrong_guesses_cannot_get_past_the_five_guess_lock(monkeypatch)
     assert len(compared) <= services.WRONG_CODES_PER_PHONE.max_hits
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "Bug: request_code reads the per-number counter before incrementing it, so parallel "
-        "requests all pass the check and send more than 3 SMS per 10 minutes."
-    ),
-)
 @pytest.mark.django_db(transaction=True)
 def test_parallel_code_requests_cannot_send_more_than_three_codes(monkeypatch, broker):
     phone = new_phone()
