@@ -63,3 +63,75 @@ class OneTimeCode(models.Model):
 
     def __str__(self) -> str:
         return f"code for {mask_phone(self.phone)} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class OutboxChannel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class OutboxMessage(models.Model):
+    """A notification that must not be lost: written in the transaction that caused it,
+    sent after commit by a task, swept up by beat if that task never ran."""
+
+    channel = models.CharField(_("channel"), max_length=16, choices=OutboxChannel.choices)
+    recipient = models.CharField(_("recipient"), max_length=254)
+    template_key = models.CharField(_("template"), max_length=64)
+    language = models.CharField(_("language"), max_length=8, default="ko")
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
+    # Secrets (one-time codes) are wiped from the payload once the message is final.
+    redact_when_final = models.BooleanField(default=False)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    # What the message is about, e.g. "order:42", so staff see the messages of an order.
+    reference = models.CharField(_("about"), max_length=64, blank=True, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="outbox_due_idx",
+            ),
+            models.Index(
+                fields=["claimed_at"], condition=Q(status="sending"), name="outbox_sending_idx"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=OutboxStatus.values), name="outbox_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=OutboxChannel.values), name="outbox_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="sent") & Q(sent_at__isnull=False))
+                | (~Q(status="sent") & Q(sent_at__isnull=True)),
+                name="outbox_sent_at_iff_sent",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="sending") | Q(claimed_at__isnull=False),
+                name="outbox_sending_is_claimed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template_key} via {self.channel} ({self.status})"

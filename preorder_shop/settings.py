@@ -155,10 +155,16 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "sweep-outbox": {"task": "preorder_shop.tasks.sweep_outbox", "schedule": 30.0},
+}
 
-# One-time codes and their rate limits.
+# Notification channels (the outbox sends through these) and one-time codes.
 SMS_CHANNEL = os.environ.get("SMS_CHANNEL", "preorder_shop.channels.LogSmsChannel")
+OUTBOX_CHANNELS = {
+    "sms": SMS_CHANNEL,
+    "email": os.environ.get("EMAIL_CHANNEL", "preorder_shop.channels.EmailChannel"),
+}
 OTP_SHOW_CODE_ON_PAGE = env_bool("OTP_SHOW_CODE_ON_PAGE", DEBUG)
 
 LOGIN_URL = "signin"

@@ -1,8 +1,15 @@
 from celery import shared_task
 
-from .channels import sms_channel
+from . import outbox
 
 
-@shared_task(autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True, max_retries=5)
-def deliver_sms(to: str, text: str) -> None:
-    sms_channel().send(to=to, text=text)
+@shared_task
+def send_outbox_message(message_id: int) -> bool:
+    """Send one outbox row after the commit that wrote it; a repeat run sends nothing."""
+    return outbox.deliver(message_id)
+
+
+@shared_task
+def sweep_outbox() -> int:
+    """Beat: send whatever is due and pending (lost tasks, broker outages, retries)."""
+    return outbox.sweep()

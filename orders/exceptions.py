@@ -1,0 +1,45 @@
+from django.utils.translation import gettext_lazy as _
+
+from preorder_shop.exceptions import DomainError
+
+
+class IllegalTransition(DomainError):
+    default_message = _("This order cannot make that change in its current state.")
+
+
+class ActorNotAllowed(DomainError):
+    default_message = _("You are not allowed to make this change to the order.")
+
+
+class ReasonRequired(DomainError):
+    default_message = _("Give a reason for this change.")
+
+
+class OrderWindowClosed(DomainError):
+    default_message = _("The order form window for this campaign is closed.")
+
+
+class OrderWindowNotOpen(DomainError):
+    default_message = _("The order form window for this campaign has not opened yet.")
+
+
+class ReservationNotActive(DomainError):
+    default_message = _("This reservation is no longer active, so no order form can be written.")
+
+
+class NotYourReservation(DomainError):
+    default_message = _("No such reservation.")
+
+
+class IncompleteOrder(DomainError):
+    """The submitted form is not complete; `errors` maps field names to messages."""
+
+    default_message = _("The order form is not complete yet. Check the marked fields.")
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        self.errors = errors
+        super().__init__()
+
+
+class ShippingDetailsRequired(DomainError):
+    default_message = _("A shipped order needs its courier and tracking number.")
