@@ -43,3 +43,10 @@ class IncompleteOrder(DomainError):
 
 class ShippingDetailsRequired(DomainError):
     default_message = _("A shipped order needs its courier and tracking number.")
+
+
+class OrderNotCancellable(DomainError):
+    default_message = _(
+        "Your order is already being prepared or on its way, so it can no longer be cancelled "
+        "here. Contact support if something is wrong."
+    )

@@ -157,6 +157,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "preorder_shop.tasks.sweep_outbox", "schedule": 30.0},
+    "expire-drafts": {"task": "orders.tasks.expire_drafts", "schedule": 60.0},
 }
 
 # Notification channels (the outbox sends through these) and one-time codes.

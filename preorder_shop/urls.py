@@ -11,4 +11,5 @@ urlpatterns = [
     path("signin/code/resend/", views.signin_resend, name="signin_resend"),
     path("signout/", views.signout, name="signout"),
     path("", include("reservations.urls")),
+    path("", include("orders.urls")),
 ]

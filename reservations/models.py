@@ -259,8 +259,5 @@ class Reservation(models.Model):
     def __str__(self) -> str:
         return self.number
 
-    def get_absolute_url(self) -> str:
-        return reverse("reservations:reservation_detail", kwargs={"number": self.number})
-
     def can_cancel(self) -> bool:
         return self.status == ReservationStatus.ACTIVE

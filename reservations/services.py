@@ -6,6 +6,7 @@ import uuid
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from preorder_shop.identifiers import RESERVATION_NUMBER
 from preorder_shop.models import Customer
@@ -28,6 +29,9 @@ _WINDOW = "reservation_inside_window"
 _LIMIT = "reservation_within_customer_limit"
 _FULFILMENT = "reservation_fulfilment_offered"
 _VARIANT = "reservation_variant_in_campaign"
+HAS_LIVE_ORDER = _(
+    "This reservation has an order form or an order. Cancel it from the order instead."
+)
 _REFUSALS = {
     _WINDOW: ReservationsClosed,
     _LIMIT: LimitReached,
@@ -134,5 +138,15 @@ def cancel_reservation(
         locked.cancelled_at = now or timezone.now()
         locked.cancelled_by = by
         locked.cancelled_by_user = staff_user
-        locked.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancelled_by_user"])
+        try:
+            with transaction.atomic():
+                locked.save(
+                    update_fields=["status", "cancelled_at", "cancelled_by", "cancelled_by_user"]
+                )
+        except IntegrityError as exc:
+            # The orders app's guard: an order form or order still hangs on this reservation
+            # and must be discarded or cancelled through the orders service.
+            if _violated_constraint(exc) == "reservation_has_live_order":
+                raise NotCancellable(HAS_LIVE_ORDER) from exc
+            raise
     return locked

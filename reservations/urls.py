@@ -7,11 +7,4 @@ urlpatterns = [
     path("", views.campaign_list, name="campaign_list"),
     path("c/<slug:slug>/", views.campaign_detail, name="campaign_detail"),
     path("c/<slug:slug>/reserve/", views.reserve, name="reserve"),
-    path("my/reservations/", views.my_reservations, name="my_reservations"),
-    path("my/reservations/<str:number>/", views.reservation_detail, name="reservation_detail"),
-    path(
-        "my/reservations/<str:number>/cancel/",
-        views.reservation_cancel,
-        name="reservation_cancel",
-    ),
 ]

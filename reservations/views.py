@@ -1,7 +1,7 @@
 import uuid
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,7 +12,7 @@ from preorder_shop.exceptions import DomainError
 
 from . import selectors, services
 from .forms import ReserveForm
-from .models import Campaign, CancelledBy, Reservation
+from .models import Campaign
 
 
 @require_GET
@@ -72,49 +72,4 @@ def reserve(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         _("Reserved. Your reservation number is %(number)s.") % {"number": reservation.number},
     )
-    return redirect(reservation)
-
-
-@require_GET
-@customer_required
-def my_reservations(request: HttpRequest) -> HttpResponse:
-    rows = selectors.customer_reservations(request.customer)
-    return render(request, "reservations/my_reservations.html", {"rows": rows})
-
-
-def _own_reservation(request: HttpRequest, number: str) -> Reservation:
-    """The signed-in customer's reservation; anyone else's number is simply not found."""
-    reservation = (
-        Reservation.objects.select_related("campaign", "variant")
-        .filter(number=number, customer=request.customer)
-        .first()
-    )
-    if reservation is None:
-        raise Http404(_("No such reservation."))
-    return reservation
-
-
-@require_GET
-@customer_required
-def reservation_detail(request: HttpRequest, number: str) -> HttpResponse:
-    reservation = _own_reservation(request, number)
-    return render(
-        request,
-        "reservations/reservation_detail.html",
-        {"reservation": reservation, "standing": selectors.queue_standing(reservation)},
-    )
-
-
-@require_POST
-@customer_required
-def reservation_cancel(request: HttpRequest, number: str) -> HttpResponse:
-    reservation = _own_reservation(request, number)
-    try:
-        services.cancel_reservation(reservation=reservation, by=CancelledBy.CUSTOMER)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request, _("Your reservation %(number)s is cancelled.") % {"number": number}
-        )
-    return redirect(reservation)
+    return redirect("orders:reservation_detail", number=reservation.number)

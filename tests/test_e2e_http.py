@@ -68,7 +68,7 @@ def test_sign_in_reserve_see_position_cancel(live_server, settings):
             },
         )
         reservation = Reservation.objects.get(customer__phone="+821023456789")
-        assert detail.url.path == reservation.get_absolute_url()
+        assert detail.url.path == f"/my/reservations/{reservation.number}/"
         assert f"Your reservation number is {reservation.number}" in detail.text
         assert "#3 of 3 for iPhone 15 Pro 256 GB Natural" in " ".join(detail.text.split())
 
@@ -76,7 +76,7 @@ def test_sign_in_reserve_see_position_cancel(live_server, settings):
         assert reservation.number in mine.text
 
         cancelled = browser.post(
-            f"{reservation.get_absolute_url()}cancel/",
+            f"/my/reservations/{reservation.number}/cancel/",
             data={"csrfmiddlewaretoken": csrf(detail.text)},
         )
         assert f"Your reservation {reservation.number} is cancelled." in cancelled.text

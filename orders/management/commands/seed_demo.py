@@ -2,13 +2,15 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from orders.demo import ensure_demo_plans
 from reservations.demo import ensure_demo_campaign, ensure_synthetic_reservations
 from reservations.models import Reservation
 
 
 class Command(BaseCommand):
     help = (
-        "Create the demo campaign (3 models, their capacities and colours) with windows around "
+        "Create the demo campaign (3 models, their capacities and colours, rate plans) with "
+        "windows around "
         "now. Running it again refreshes the windows and duplicates nothing. With "
         "--reservations N, synthetic customers 0..N-1 each hold one reservation."
     )
@@ -21,7 +23,8 @@ class Command(BaseCommand):
             raise CommandError("--reservations must be between 0 and 10,000,000.")
         campaign = ensure_demo_campaign()
         variants = campaign.variants.count()
-        self.stdout.write(f"Campaign '{campaign.slug}': {variants} variants.")
+        plans = ensure_demo_plans(campaign)
+        self.stdout.write(f"Campaign '{campaign.slug}': {variants} variants, {plans} rate plans.")
         if reservations:
             started = time.perf_counter()
             created = ensure_synthetic_reservations(campaign, reservations)

@@ -1,0 +1,409 @@
+"""Every write to orders: the one transition function, and the customer's order-form steps.
+
+The state machine is the TRANSITIONS table below; migration 0002 holds the same table in
+the database, which refuses any other move whoever writes.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from preorder_shop.identifiers import ORDER_NUMBER
+from preorder_shop.models import Customer, OutboxChannel
+from preorder_shop.outbox import queue_message
+from reservations import services as reservation_services
+from reservations.models import CancelledBy, Fulfilment, Reservation, ReservationStatus
+
+from .exceptions import (
+    ActorNotAllowed,
+    IllegalTransition,
+    IncompleteOrder,
+    NotYourReservation,
+    OrderNotCancellable,
+    OrderWindowClosed,
+    OrderWindowNotOpen,
+    ReasonRequired,
+    ReservationNotActive,
+    ShippingDetailsRequired,
+)
+from .models import ActorKind, Order, OrderStatus, OrderTransition
+
+S = OrderStatus
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: the customer, a staff user, a worker or a courier (by name)."""
+
+    kind: ActorKind
+    user: AbstractBaseUser | None = None
+    label: str = ""
+
+    @classmethod
+    def customer(cls) -> "Actor":
+        return cls(ActorKind.CUSTOMER)
+
+    @classmethod
+    def staff(cls, user: AbstractBaseUser) -> "Actor":
+        return cls(ActorKind.STAFF, user=user)
+
+    @classmethod
+    def worker(cls, label: str) -> "Actor":
+        return cls(ActorKind.WORKER, label=label)
+
+    @classmethod
+    def courier(cls, label: str) -> "Actor":
+        return cls(ActorKind.COURIER, label=label)
+
+
+@dataclass(frozen=True)
+class Move:
+    actors: frozenset[ActorKind]
+    stamp: str  # the timestamp field set by the move
+    reason_from: frozenset[ActorKind] = field(default_factory=frozenset)
+
+
+CUSTOMER, STAFF, WORKER, COURIER = (
+    ActorKind.CUSTOMER,
+    ActorKind.STAFF,
+    ActorKind.WORKER,
+    ActorKind.COURIER,
+)
+
+# The whole state machine. Staff always give a reason; customers cancel only before
+# preparation starts; nobody cancels after shipping; delivery needs the courier's word
+# (or staff recording it, with a reason).
+TRANSITIONS: dict[tuple[str, str], Move] = {
+    (S.DRAFT, S.RECEIVED): Move(frozenset({CUSTOMER}), "submitted_at"),
+    (S.DRAFT, S.DISCARDED): Move(frozenset({CUSTOMER}), "closed_at"),
+    (S.DRAFT, S.EXPIRED): Move(frozenset({WORKER}), "closed_at"),
+    (S.RECEIVED, S.PREPARING): Move(
+        frozenset({WORKER, STAFF}), "preparing_at", frozenset({STAFF})
+    ),
+    (S.RECEIVED, S.CANCELLED): Move(frozenset({CUSTOMER, STAFF}), "closed_at", frozenset({STAFF})),
+    (S.PREPARING, S.SHIPPED): Move(
+        frozenset({WORKER, COURIER, STAFF}), "shipped_at", frozenset({STAFF})
+    ),
+    (S.PREPARING, S.CANCELLED): Move(frozenset({STAFF}), "closed_at", frozenset({STAFF})),
+    (S.SHIPPED, S.DELIVERED): Move(
+        frozenset({COURIER, STAFF}), "delivered_at", frozenset({STAFF})
+    ),
+}
+
+
+def allowed_targets(status: str, actor_kind: ActorKind) -> list[str]:
+    """The statuses `actor_kind` may move an order in `status` to: what buttons to show."""
+    return [
+        to
+        for (frm, to), move in TRANSITIONS.items()
+        if frm == status and actor_kind in move.actors
+    ]
+
+
+def transition(
+    *,
+    order: Order,
+    to: str,
+    actor: Actor,
+    reason: str = "",
+    courier: str = "",
+    tracking_number: str = "",
+    now: dt.datetime | None = None,
+) -> Order:
+    """Move `order` to `to`, or do nothing if it is already there (a retried request).
+
+    Locks the row, checks the move and the actor, sets the status and its timestamp, and
+    writes the history row and the customer's notification, all in one transaction.
+    """
+    now = now or timezone.now()
+    reason = reason.strip()
+    with transaction.atomic():
+        locked = (
+            Order.objects.select_for_update()
+            .select_related("reservation__customer", "reservation__variant")
+            .get(pk=order.pk)
+        )
+        if locked.status == to:
+            return locked
+        move = TRANSITIONS.get((locked.status, to))
+        if move is None:
+            raise IllegalTransition(_illegal_message(locked.get_status_display(), S(to).label))
+        if actor.kind not in move.actors:
+            raise ActorNotAllowed()
+        if actor.kind in move.reason_from and not reason:
+            raise ReasonRequired()
+        if to == S.SHIPPED:
+            if not (courier.strip() and tracking_number.strip()):
+                raise ShippingDetailsRequired()
+            locked.courier, locked.tracking_number = courier.strip(), tracking_number.strip()
+        if to == S.RECEIVED:
+            _assign_number(locked)
+            _set_reservation_status(locked.reservation, ReservationStatus.ORDERED)
+        from_status = locked.status
+        locked.status = to
+        setattr(locked, move.stamp, now)
+        locked.updated_at = max(now, locked.updated_at)
+        locked.save()
+        if to == S.CANCELLED:
+            _cancel_reservation(locked.reservation, actor, now)
+        OrderTransition.objects.create(
+            order=locked,
+            from_status=from_status,
+            to_status=to,
+            at=now,
+            actor_kind=actor.kind,
+            actor_user=actor.user,
+            actor_label=actor.label,
+            reason=reason,
+        )
+        _notify(locked, reason)
+    return locked
+
+
+def _illegal_message(current: str, target: str) -> str:
+    return _("An order that is “%(current)s” cannot become “%(target)s”.") % {
+        "current": current,
+        "target": target,
+    }
+
+
+def _assign_number(order: Order) -> None:
+    """A random 11-digit order number; the unique index settles the rare collision."""
+    for _attempt in range(5):
+        candidate = ORDER_NUMBER.generate()
+        if not Order.objects.filter(number=candidate).exists():
+            order.number = candidate
+            return
+    raise RuntimeError("could not draw a free order number")  # 5 collisions in 9*10^9
+
+
+def _set_reservation_status(reservation: Reservation, status: str) -> None:
+    updated = Reservation.objects.filter(
+        pk=reservation.pk, status=ReservationStatus.ACTIVE
+    ).update(status=status)
+    if not updated:
+        raise ReservationNotActive()
+
+
+def _cancel_reservation(reservation: Reservation, actor: Actor, now: dt.datetime) -> None:
+    """Cancelling an order gives up its reservation too: the unit goes to the next in line."""
+    by = CancelledBy.CUSTOMER if actor.kind == CUSTOMER else CancelledBy.STAFF
+    Reservation.objects.filter(pk=reservation.pk).exclude(
+        status=ReservationStatus.CANCELLED
+    ).update(
+        status=ReservationStatus.CANCELLED,
+        cancelled_at=now,
+        cancelled_by=by,
+        cancelled_by_user=actor.user if by == CancelledBy.STAFF else None,
+    )
+
+
+def _notify(order: Order, reason: str) -> None:
+    reservation = order.reservation
+    customer = reservation.customer
+    queue_message(
+        channel=OutboxChannel.SMS,
+        recipient=customer.phone,
+        template_key=f"order.{order.status}",
+        payload={
+            "order_number": order.number,
+            "reservation_number": reservation.number,
+            "variant": str(reservation.variant),
+            "customer_name": customer.name,
+            "courier": order.courier,
+            "tracking_number": order.tracking_number,
+            "reason": reason,
+            "status_url": order_page_path(order),
+        },
+        language=translation.get_language() or "ko",
+        idempotency_key=f"order:{order.pk}:{order.status}",
+        reference=f"order:{order.pk}",
+    )
+
+
+def order_page_path(order: Order) -> str:
+    if order.number:
+        return reverse("orders:order_detail", kwargs={"number": order.number})
+    return reverse("orders:reservation_detail", kwargs={"number": order.reservation.number})
+
+
+# The customer's steps. Each checks that the reservation is the customer's own.
+
+
+def _own(reservation: Reservation, customer: Customer) -> None:
+    if reservation.customer_id != customer.pk:
+        raise NotYourReservation()
+
+
+def _check_order_window(reservation: Reservation, now: dt.datetime) -> None:
+    campaign = reservation.campaign
+    if now < campaign.order_opens_at:
+        raise OrderWindowNotOpen()
+    if now >= campaign.order_closes_at:
+        raise OrderWindowClosed()
+
+
+def open_draft(
+    *, reservation: Reservation, customer: Customer, now: dt.datetime | None = None
+) -> Order:
+    """The reservation's live order: the draft to resume, the submitted order, or a new
+    draft. Two tabs or a double click get the same one (partial unique index)."""
+    _own(reservation, customer)
+    live = Order.objects.live().filter(reservation=reservation).first()
+    if live is not None:
+        return live
+    if reservation.status != ReservationStatus.ACTIVE:
+        raise ReservationNotActive()
+    now = now or timezone.now()
+    _check_order_window(reservation, now)
+    try:
+        with transaction.atomic():
+            return Order.objects.create(reservation=reservation, created_at=now, updated_at=now)
+    except IntegrityError:
+        live = Order.objects.live().filter(reservation=reservation).first()
+        if live is None:
+            raise
+        return live
+
+
+DRAFT_FIELDS = [
+    "plan",
+    "join_type",
+    "port_in_carrier",
+    "port_in_number",
+    "recipient_name",
+    "recipient_phone",
+    "postcode",
+    "address_line1",
+    "address_line2",
+    "delivery_note",
+]
+
+
+def save_draft(
+    *, order: Order, customer: Customer, values: dict[str, Any], now: dt.datetime | None = None
+) -> Order:
+    """Store what the customer has typed so far (only fields named in DRAFT_FIELDS)."""
+    unknown = set(values) - set(DRAFT_FIELDS)
+    if unknown:
+        raise ValueError(f"not draft fields: {sorted(unknown)}")
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = (
+            Order.objects.select_for_update()
+            .select_related("reservation__campaign")
+            .get(pk=order.pk)
+        )
+        _own(locked.reservation, customer)
+        if locked.status != S.DRAFT:
+            raise IllegalTransition(_illegal_message(locked.get_status_display(), S.DRAFT.label))
+        _check_order_window(locked.reservation, now)
+        for name, value in values.items():
+            setattr(locked, name, value)
+        locked.updated_at = max(now, locked.updated_at)
+        locked.save(update_fields=[*values, "updated_at"])
+    return locked
+
+
+def submit_order(
+    *,
+    order: Order,
+    customer: Customer,
+    values: dict[str, Any],
+    now: dt.datetime | None = None,
+) -> Order:
+    """Save the final answers and move the draft to `received`, with its order number.
+
+    `values` must already be validated by the caller's form (OrderForm with complete=True);
+    completeness is checked again here so no door can submit half a form. A repeated
+    submit of an already submitted order returns it unchanged.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Lock first: of ten parallel submits, one moves the draft and the others find the
+        # received order and return it.
+        locked = Order.objects.select_for_update().select_related("reservation").get(pk=order.pk)
+        _own(locked.reservation, customer)
+        if locked.status in (S.DISCARDED, S.EXPIRED):
+            raise IllegalTransition(
+                _illegal_message(locked.get_status_display(), S.RECEIVED.label)
+            )
+        if locked.status != S.DRAFT:
+            return locked
+        saved = save_draft(order=locked, customer=customer, values=values, now=now)
+        missing = missing_fields(saved)
+        if missing:
+            raise IncompleteOrder(missing)
+        return transition(order=saved, to=S.RECEIVED, actor=Actor.customer(), now=now)
+
+
+def missing_fields(order: Order) -> dict[str, list[str]]:
+    """What a complete order form still lacks, per field, in the customer's words."""
+    required = _("This field is required.")
+    errors: dict[str, list[str]] = {}
+    if order.plan_id is None:
+        errors["plan"] = [_("Choose a rate plan.")]
+    if not order.join_type:
+        errors["join_type"] = [_("Choose how you join.")]
+    if order.join_type == "port_in":
+        if not order.port_in_carrier:
+            errors["port_in_carrier"] = [_("Choose the carrier you are moving from.")]
+        if not order.port_in_number:
+            errors["port_in_number"] = [_("Enter the mobile number you are moving.")]
+    if order.reservation.fulfilment in (Fulfilment.COURIER, Fulfilment.DAWN):
+        for name in ["recipient_name", "recipient_phone", "postcode", "address_line1"]:
+            if not getattr(order, name):
+                errors[name] = [required]
+    return errors
+
+
+def discard_draft(*, order: Order, customer: Customer) -> Order:
+    _own(order.reservation, customer)
+    return transition(order=order, to=S.DISCARDED, actor=Actor.customer())
+
+
+def cancel_by_customer(*, reservation: Reservation, customer: Customer) -> Reservation:
+    """The customer's "Cancel": gives up the reservation, discarding a draft or cancelling a
+    received order in the same transaction. Refused once preparation has started."""
+    _own(reservation, customer)
+    with transaction.atomic():
+        live = Order.objects.live().filter(reservation=reservation).first()
+        if live is not None and live.status not in (S.DRAFT, S.RECEIVED):
+            raise OrderNotCancellable()
+        if live is not None and live.status == S.DRAFT:
+            transition(order=live, to=S.DISCARDED, actor=Actor.customer())
+        elif live is not None:
+            transition(order=live, to=S.CANCELLED, actor=Actor.customer())
+            reservation.refresh_from_db()
+            return reservation
+        return reservation_services.cancel_reservation(
+            reservation=reservation, by=CancelledBy.CUSTOMER
+        )
+
+
+def expire_drafts(*, now: dt.datetime | None = None, worker: str = "expire-drafts") -> int:
+    """Drafts whose campaign's order-form window has closed expire; each customer is told.
+
+    Few rows (only forms left unfinished), so one transition each keeps every history row
+    and notification exact.
+    """
+    now = now or timezone.now()
+    expired = 0
+    ids = list(
+        Order.objects.filter(
+            status=S.DRAFT, reservation__campaign__order_closes_at__lte=now
+        ).values_list("pk", flat=True)
+    )
+    for order in Order.objects.filter(pk__in=ids):
+        try:
+            transition(order=order, to=S.EXPIRED, actor=Actor.worker(worker), now=now)
+        except IllegalTransition:
+            continue  # submitted or discarded meanwhile
+        expired += 1
+    return expired

@@ -1,0 +1,216 @@
+"""The customer's own reservations and orders: thin doors into orders.services."""
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from preorder_shop.customer_session import customer_required
+from preorder_shop.exceptions import DomainError
+from reservations.models import Reservation
+from reservations.selectors import customer_reservations, queue_standing
+
+from . import selectors, services
+from .exceptions import IncompleteOrder
+from .forms import OrderForm
+from .models import Order, OrderStatus
+
+
+def _own_reservation(request: HttpRequest, number: str) -> Reservation:
+    """The signed-in customer's reservation; anyone else's number is simply not found."""
+    reservation = (
+        Reservation.objects.select_related("campaign", "variant", "customer")
+        .filter(number=number, customer=request.customer)
+        .first()
+    )
+    if reservation is None:
+        raise Http404(_("No such reservation."))
+    return reservation
+
+
+def _own_order(request: HttpRequest, number: str) -> Order:
+    order = (
+        Order.objects.select_related(
+            "reservation__campaign", "reservation__variant", "reservation__customer"
+        )
+        .filter(number=number, reservation__customer=request.customer)
+        .first()
+    )
+    if order is None:
+        raise Http404(_("No such order."))
+    return order
+
+
+@require_GET
+@customer_required
+def my_reservations(request: HttpRequest) -> HttpResponse:
+    rows = customer_reservations(request.customer)
+    return render(request, "orders/my_reservations.html", {"rows": rows})
+
+
+@require_GET
+@customer_required
+def reservation_detail(request: HttpRequest, number: str) -> HttpResponse:
+    reservation = _own_reservation(request, number)
+    return render(
+        request,
+        "orders/reservation_detail.html",
+        {
+            "reservation": reservation,
+            "standing": queue_standing(reservation),
+            "actions": selectors.customer_actions(reservation, now=timezone.now()),
+        },
+    )
+
+
+@require_POST
+@customer_required
+def reservation_cancel(request: HttpRequest, number: str) -> HttpResponse:
+    reservation = _own_reservation(request, number)
+    try:
+        services.cancel_by_customer(reservation=reservation, customer=request.customer)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Your reservation %(number)s is cancelled.") % {"number": number}
+        )
+    return redirect("orders:reservation_detail", number=number)
+
+
+def _form_page(request, reservation, order, form, status=200) -> HttpResponse:
+    return render(
+        request,
+        "orders/order_form.html",
+        {"reservation": reservation, "order": order, "form": form},
+        status=status,
+    )
+
+
+@customer_required
+def order_form(request: HttpRequest, number: str) -> HttpResponse:
+    """GET: resume the draft (or show the order); POST: start the one draft."""
+    reservation = _own_reservation(request, number)
+    if request.method == "POST":
+        try:
+            services.open_draft(reservation=reservation, customer=request.customer)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("orders:reservation_detail", number=number)
+        return redirect("orders:order_form", number=number)
+    live = Order.objects.live().filter(reservation=reservation).first()
+    if live is None:
+        return redirect("orders:reservation_detail", number=number)
+    if live.status != OrderStatus.DRAFT:
+        return redirect("orders:order_detail", number=live.number)
+    return _form_page(
+        request, reservation, live, OrderForm(instance=live, reservation=reservation)
+    )
+
+
+def _live_draft(request: HttpRequest, number: str) -> tuple[Reservation, Order | None]:
+    reservation = _own_reservation(request, number)
+    return reservation, Order.objects.live().filter(reservation=reservation).first()
+
+
+@require_POST
+@customer_required
+def order_autosave(request: HttpRequest, number: str) -> HttpResponse:
+    """htmx: save what validates as the customer types; report what does not."""
+    reservation, order = _live_draft(request, number)
+    if order is None or order.status != OrderStatus.DRAFT:
+        return render(request, "orders/_autosave.html", {"gone": True})
+    form = OrderForm(request.POST, instance=order, reservation=reservation)
+    form.is_valid()
+    try:
+        saved = services.save_draft(
+            order=order, customer=request.customer, values=form.valid_values()
+        )
+    except DomainError as exc:
+        return render(request, "orders/_autosave.html", {"error": exc.message})
+    return render(request, "orders/_autosave.html", {"order": saved, "form": form})
+
+
+@require_POST
+@customer_required
+def order_submit(request: HttpRequest, number: str) -> HttpResponse:
+    reservation, order = _live_draft(request, number)
+    if order is None:
+        messages.error(request, _("There is no order form to submit. Start one first."))
+        return redirect("orders:reservation_detail", number=number)
+    if order.status != OrderStatus.DRAFT:  # a double submit: the order already exists
+        return redirect("orders:order_detail", number=order.number)
+    form = OrderForm(request.POST, instance=order, reservation=reservation)
+    if not form.is_valid():
+        return _form_page(request, reservation, order, form, status=400)
+    try:
+        submitted = services.submit_order(
+            order=order, customer=request.customer, values=form.valid_values()
+        )
+    except IncompleteOrder as exc:
+        for field, errors in exc.errors.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+        return _form_page(request, reservation, order, form, status=400)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("orders:reservation_detail", number=number)
+    messages.success(
+        request,
+        _("Order received. Your order number is %(number)s.") % {"number": submitted.number},
+    )
+    return redirect("orders:order_detail", number=submitted.number)
+
+
+@require_POST
+@customer_required
+def order_discard(request: HttpRequest, number: str) -> HttpResponse:
+    _reservation, order = _live_draft(request, number)
+    if order is not None and order.status == OrderStatus.DRAFT:
+        try:
+            services.discard_draft(order=order, customer=request.customer)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request, _("Your order form is discarded. Your reservation is still active.")
+            )
+    return redirect("orders:reservation_detail", number=number)
+
+
+@require_GET
+@customer_required
+def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+    view = selectors.order_status(_own_order(request, number))
+    template = "orders/_order_status.html" if request.htmx else "orders/order_detail.html"
+    return render(request, template, {"view": view, "order": view.order})
+
+
+@require_POST
+@customer_required
+def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
+    order = _own_order(request, number)
+    try:
+        services.cancel_by_customer(reservation=order.reservation, customer=request.customer)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Your order %(number)s is cancelled.") % {"number": number})
+    return redirect("orders:order_detail", number=number)
+
+
+@require_GET
+def order_api(request: HttpRequest, number: str) -> JsonResponse:
+    """The order status for the mobile app: the same selector as the order page."""
+    if request.customer is None:
+        return JsonResponse({"error": "not_signed_in"}, status=401)
+    order = (
+        Order.objects.select_related("reservation__campaign", "reservation__variant")
+        .filter(number=number, reservation__customer=request.customer)
+        .first()
+    )
+    if order is None:
+        return JsonResponse({"error": "not_found"}, status=404)
+    return JsonResponse(selectors.order_status(order).as_json())
