@@ -1,0 +1,91 @@
+"""Orders in any state, made the only way the database allows: through the state machine."""
+
+import factory
+from django.contrib.auth import get_user_model
+
+from orders import services
+from orders.models import JoinType, Order, OrderStatus, RatePlan
+from reservations.tests.factories import CampaignFactory, ReservationFactory
+
+S = OrderStatus
+
+
+class RatePlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RatePlan
+
+    campaign = factory.SubFactory(CampaignFactory)
+    name = factory.Sequence(lambda n: f"5G Plan {n}")
+    monthly_fee_krw = 69_000
+    data_allowance_gb = 110
+
+
+class DraftFactory(factory.django.DjangoModelFactory):
+    """A draft order form of a fresh reservation (campaign's order window open)."""
+
+    class Meta:
+        model = Order
+
+    reservation = factory.SubFactory(ReservationFactory)
+
+
+COMPLETE_ANSWERS = {
+    "join_type": JoinType.NEW_LINE,
+    "recipient_name": "홍길동",
+    "recipient_phone": "+821012345678",
+    "postcode": "04524",
+    "address_line1": "서울특별시 중구 세종대로 110",
+}
+
+
+def complete_answers(order: Order) -> dict:
+    plan = RatePlanFactory(campaign=order.reservation.campaign)
+    return {**COMPLETE_ANSWERS, "plan": plan}
+
+
+def staff_user(username: str = "ops"):
+    user, _ = get_user_model().objects.get_or_create(
+        username=username, defaults={"is_staff": True}
+    )
+    return user
+
+
+# The path from draft to each status: (target, actor factory, extra arguments).
+PATH = {
+    S.PREPARING: [(S.PREPARING, lambda: services.Actor.worker("test-worker"), {})],
+    S.SHIPPED: [
+        (S.PREPARING, lambda: services.Actor.worker("test-worker"), {}),
+        (
+            S.SHIPPED,
+            lambda: services.Actor.courier("test-courier"),
+            {"courier": "CJ", "tracking_number": "123456789012"},
+        ),
+    ],
+    S.DELIVERED: [
+        (S.PREPARING, lambda: services.Actor.worker("test-worker"), {}),
+        (
+            S.SHIPPED,
+            lambda: services.Actor.courier("test-courier"),
+            {"courier": "CJ", "tracking_number": "123456789012"},
+        ),
+        (S.DELIVERED, lambda: services.Actor.courier("test-courier"), {}),
+    ],
+}
+
+
+def order_in(status: str, **draft_kwargs) -> Order:
+    """An order brought to `status` through the real services (history and outbox rows too)."""
+    order = DraftFactory(**draft_kwargs)
+    customer = order.reservation.customer
+    if status == S.DRAFT:
+        return order
+    if status == S.DISCARDED:
+        return services.discard_draft(order=order, customer=customer)
+    if status == S.EXPIRED:
+        return services.transition(order=order, to=S.EXPIRED, actor=services.Actor.worker("t"))
+    order = services.submit_order(order=order, customer=customer, values=complete_answers(order))
+    if status == S.CANCELLED:
+        return services.transition(order=order, to=S.CANCELLED, actor=services.Actor.customer())
+    for to, actor, extra in PATH.get(status, []):
+        order = services.transition(order=order, to=to, actor=actor(), **extra)
+    return order
