@@ -174,7 +174,8 @@ def _illegal_message(current: str, target: str) -> str:
 
 
 def _assign_number(order: Order) -> None:
-    """A random 11-digit order number; the unique index settles the rare collision."""
+    """A random 11-digit order number not yet taken. Two concurrent submits drawing the same
+    number out of 9*10^9 would meet the unique index; that is not worth a retry loop."""
     for _attempt in range(5):
         candidate = ORDER_NUMBER.generate()
         if not Order.objects.filter(number=candidate).exists():
