@@ -4,26 +4,33 @@ after commit, exactly once per row, retrying with backoff; a beat sweep catches 
 Delivery is at-least-once only across a crash between handing a message to the channel and
 recording it as sent: the channel receives the row's idempotency key so a provider can drop
 such a repeat.
+
+Clocks: production passes no `now`, and every claim and result is stamped with the time it
+happens. Tests pass `now` to drive the clock; it is then used for every stamp of that call.
 """
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
-from django.template.loader import render_to_string
+from django.db.models import Case, F, JSONField, Value, When
+from django.template import Context
+from django.template.loader import get_template
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
 from . import tasks  # the tasks call back into this module, so import the module only
-from .models import OutboxMessage, OutboxStatus
+from .models import OutboxChannel, OutboxMessage, OutboxStatus
+from .phone import mask_phone
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 SENDING_LEASE = dt.timedelta(minutes=5)  # a claim older than this belongs to a dead worker
 SWEEP_BATCH = 200
+LEASE_EXPIRED_ERROR = "No result within the sending lease (worker lost?)."
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -59,24 +66,50 @@ def queue_message(
         },
     )
     if created:
-        # robust: a broker that is down at commit time must not fail the request; the
-        # sweep sends the row later.
-        transaction.on_commit(lambda: tasks.send_outbox_message.delay(message.pk), robust=True)
+        _send_after_commit(message.pk)
     return message
+
+
+def _send_after_commit(message_id: int) -> None:
+    def send_outbox_message() -> None:
+        tasks.send_outbox_message.delay(message_id)
+
+    # robust: a broker that is down at commit time must not fail the request; the sweep
+    # sends the row later. (A named function, not functools.partial: Django logs a robust
+    # callback's failure by its __qualname__, which a partial lacks.)
+    transaction.on_commit(send_outbox_message, robust=True)
 
 
 def render(message: OutboxMessage) -> tuple[str, str]:
     """(subject, body) in the message's language, from templates/notifications/<key>.txt;
-    the first line is the e-mail subject (SMS sends the whole text)."""
+    the first line is the e-mail subject (SMS sends the whole text).
+
+    Plain text, so no HTML escaping: a reason such as "customer's request" stays as typed.
+    `site_url` (settings.SITE_URL, if set) lets a template turn a path into a link.
+    """
+    template = get_template(f"notifications/{message.template_key}.txt")
+    context = {"site_url": getattr(settings, "SITE_URL", ""), **message.payload}
     with translation.override(message.language):
-        text = render_to_string(f"notifications/{message.template_key}.txt", message.payload)
-    text = "\n".join(line.rstrip() for line in text.strip().splitlines())
+        text = template.template.render(Context(context, autoescape=False))
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    text = "\n".join(line for line in lines if line)
     subject = text.splitlines()[0] if text else ""
     return subject, text
 
 
 def channel_for(name: str):
     return import_string(settings.OUTBOX_CHANNELS[name])()
+
+
+def mask_recipient(channel: str, recipient: str) -> str:
+    """What lists and logs show: 010-****-5678, k***@example.com."""
+    if channel == OutboxChannel.EMAIL:
+        local, at, domain = recipient.partition("@")
+        return f"{local[:1]}***{at}{domain}" if at else "***"
+    try:
+        return mask_phone(recipient)
+    except Exception:  # not a parseable number: show nothing of it
+        return "***"
 
 
 def _claim(message_id: int, now: dt.datetime) -> bool:
@@ -88,8 +121,33 @@ def _claim(message_id: int, now: dt.datetime) -> bool:
     )
 
 
+def _claim_next(now: dt.datetime) -> OutboxMessage | None:
+    """Claim the most overdue row no other sweeper holds (FOR UPDATE SKIP LOCKED)."""
+    with transaction.atomic():
+        message = (
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "pk")
+            .first()
+        )
+        if message is None:
+            return None
+        message.status = OutboxStatus.SENDING
+        message.claimed_at = now
+        message.attempts += 1
+        message.save(update_fields=["status", "claimed_at", "attempts"])
+    return message
+
+
+def _wipe_payload_if_redacted():
+    return Case(
+        When(redact_when_final=True, then=Value({}, output_field=JSONField())),
+        default=F("payload"),
+    )
+
+
 def _finish(message: OutboxMessage, *, error: str | None, now: dt.datetime) -> None:
-    message.refresh_from_db(fields=["attempts"])
+    """Record the outcome of this claim; a claim the sweep has taken back records nothing."""
     fields = {"claimed_at": None}
     if error is None:
         fields.update(status=OutboxStatus.SENT, sent_at=now, last_error="")
@@ -101,13 +159,14 @@ def _finish(message: OutboxMessage, *, error: str | None, now: dt.datetime) -> N
             last_error=error,
             next_attempt_at=now + backoff(message.attempts),
         )
-    final = fields["status"] in (OutboxStatus.SENT, OutboxStatus.FAILED)
-    if final and message.redact_when_final:
+    if fields["status"] != OutboxStatus.PENDING and message.redact_when_final:
         fields["payload"] = {}
-    OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.SENDING).update(**fields)
+    OutboxMessage.objects.filter(
+        pk=message.pk, status=OutboxStatus.SENDING, claimed_at=message.claimed_at
+    ).update(**fields)
 
 
-def _send_claimed(message: OutboxMessage) -> None:
+def _send_claimed(message: OutboxMessage, *, now: dt.datetime | None) -> None:
     try:
         subject, body = render(message)
         channel_for(message.channel).send(
@@ -117,40 +176,79 @@ def _send_claimed(message: OutboxMessage) -> None:
             idempotency_key=message.idempotency_key,
         )
     except Exception as exc:  # any channel failure is recorded and retried
-        logger.warning("outbox message %s failed: %s", message.pk, exc)
-        _finish(message, error=f"{type(exc).__name__}: {exc}", now=timezone.now())
+        logger.warning(
+            "outbox message %s (attempt %s) failed: %s", message.pk, message.attempts, exc
+        )
+        _finish(message, error=f"{type(exc).__name__}: {exc}", now=now or timezone.now())
     else:
-        _finish(message, error=None, now=timezone.now())
+        _finish(message, error=None, now=now or timezone.now())
 
 
 def deliver(message_id: int, *, now: dt.datetime | None = None) -> bool:
-    """Send one message if it is still due; return whether this call sent (or tried) it."""
+    """Send one message if it is still due; return whether this call sent (or tried) it.
+
+    A retried or redelivered task finds the row sending or sent and does nothing.
+    """
     if not _claim(message_id, now or timezone.now()):
         return False
-    _send_claimed(OutboxMessage.objects.get(pk=message_id))
+    _send_claimed(OutboxMessage.objects.get(pk=message_id), now=now)
     return True
 
 
-def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> int:
-    """Send what is due and was never sent (lost task, broker down, retry time reached).
+def _reclaim_abandoned(now: dt.datetime) -> None:
+    """Claims older than the lease belong to a dead worker: try again, or give up."""
+    abandoned = OutboxMessage.objects.filter(
+        status=OutboxStatus.SENDING, claimed_at__lt=now - SENDING_LEASE
+    )
+    abandoned.filter(attempts__gte=MAX_ATTEMPTS).update(
+        status=OutboxStatus.FAILED,
+        claimed_at=None,
+        last_error=LEASE_EXPIRED_ERROR,
+        payload=_wipe_payload_if_redacted(),
+    )
+    abandoned.update(
+        status=OutboxStatus.PENDING,
+        claimed_at=None,
+        last_error=LEASE_EXPIRED_ERROR,
+        next_attempt_at=now,
+    )
 
-    Claims with SELECT ... FOR UPDATE SKIP LOCKED, so several sweepers never take the same
-    row; claims abandoned by a dead worker go back to pending first.
+
+def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> int:
+    """Send what is due and was never sent (lost task, broker down, retry time reached);
+    return how many rows this sweep tried.
+
+    Rows are claimed one at a time with SELECT ... FOR UPDATE SKIP LOCKED, right before
+    each is sent: several sweepers never take the same row, and a row's lease starts when
+    its sending does (not when a long batch began). Abandoned claims go back first.
+    """
+    _reclaim_abandoned(now or timezone.now())
+    tried = 0
+    while tried < batch:
+        message = _claim_next(now or timezone.now())
+        if message is None:
+            break
+        _send_claimed(message, now=now)
+        tried += 1
+    return tried
+
+
+def retry(ids: Iterable[int], *, now: dt.datetime | None = None) -> int:
+    """Give failed rows a fresh set of attempts, due now; return how many were reset.
+
+    Rows whose payload was wiped when they failed (one-time codes) cannot be sent again and
+    are left alone.
     """
     now = now or timezone.now()
-    OutboxMessage.objects.filter(
-        status=OutboxStatus.SENDING, claimed_at__lt=now - SENDING_LEASE
-    ).update(status=OutboxStatus.PENDING, claimed_at=None, next_attempt_at=now)
     with transaction.atomic():
-        claimed = list(
-            OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at", "pk")[:batch]
+        retried = list(
+            OutboxMessage.objects.select_for_update()
+            .filter(pk__in=list(ids), status=OutboxStatus.FAILED, redact_when_final=False)
+            .values_list("pk", flat=True)
         )
-        ids = [m.pk for m in claimed]
-        OutboxMessage.objects.filter(pk__in=ids).update(
-            status=OutboxStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        OutboxMessage.objects.filter(pk__in=retried).update(
+            status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now
         )
-    for message in OutboxMessage.objects.filter(pk__in=ids).order_by("pk"):
-        _send_claimed(message)
-    return len(ids)
+        for message_id in retried:
+            _send_after_commit(message_id)
+    return len(retried)
