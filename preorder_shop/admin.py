@@ -1,7 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .models import Customer, OneTimeCode
+from . import outbox
+from .models import Customer, OneTimeCode, OutboxMessage
 
 PERSONAL_DATA_PERMISSION = "preorder_shop.view_personal_data"
 
@@ -53,3 +55,95 @@ class OneTimeCodeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(PersonalDataMaskMixin, admin.ModelAdmin):
+    """Read-only: rows change only by being sent, or by "Retry now" through the outbox."""
+
+    list_display = [
+        "template_key",
+        "channel",
+        "masked_recipient",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+        "sent_at",
+    ]
+    list_filter = ["status", "channel", "template_key"]
+    search_fields = ["=reference"]
+    search_help_text = _("Search by what a message is about, exactly, e.g. order:42.")
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+    actions = ["retry_now"]
+
+    def get_fields(self, request, obj=None):
+        recipient = "recipient" if self.can_see_personal_data(request) else "masked_recipient"
+        fields = [
+            "template_key",
+            "channel",
+            recipient,
+            "language",
+            "reference",
+            "idempotency_key",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "claimed_at",
+            "last_error",
+            "created_at",
+            "sent_at",
+        ]
+        if self.can_see_personal_data(request):
+            fields.append("payload")
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    def has_add_permission(self, request):
+        return False  # messages are written by the services that cause them
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the outbox is the record of what customers were told
+
+    def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm("preorder_shop.change_outboxmessage")
+
+    @admin.display(description=_("recipient"))
+    def masked_recipient(self, obj: OutboxMessage) -> str:
+        return outbox.mask_recipient(obj.channel, obj.recipient)
+
+    @admin.action(description=_("Retry now"), permissions=["retry"])
+    def retry_now(self, request, queryset):
+        selected = list(queryset.values_list("pk", flat=True))
+        retried = outbox.retry(selected)
+        if retried:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d failed message will be sent again.",
+                    "%(count)d failed messages will be sent again.",
+                    retried,
+                )
+                % {"count": retried},
+                messages.SUCCESS,
+            )
+        skipped = len(selected) - retried
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d message was left alone: only failed messages whose content "
+                    "was kept can be retried.",
+                    "%(count)d messages were left alone: only failed messages whose content "
+                    "was kept can be retried.",
+                    skipped,
+                )
+                % {"count": skipped},
+                messages.WARNING,
+            )
