@@ -7,24 +7,33 @@ import hmac
 import itertools
 import json
 import logging
+import os
 import re
+import socket
 import threading
+from typing import ClassVar
 
 import pytest
 import redis
 from django.conf import settings
-from django.db import IntegrityError, connection
-from django.utils import timezone
+from django.db import DatabaseError, connection
+from django.utils import timezone, translation
 
 from preorder_shop import ratelimit, services
 from preorder_shop.exceptions import CodeExpired, RateLimited, WrongCode
-from preorder_shop.models import Customer, OneTimeCode
-from preorder_shop.tasks import deliver_sms
+from preorder_shop.models import (
+    Customer,
+    OneTimeCode,
+    OutboxChannel,
+    OutboxMessage,
+    OutboxStatus,
+)
+from preorder_shop.tasks import send_outbox_message
 from preorder_shop.tests.factories import CustomerFactory
 
 IP = "203.0.113.10"
 OTHER_IP = "198.51.100.20"
-DELIVER_SMS = "preorder_shop.tasks.deliver_sms"
+SEND_OUTBOX_MESSAGE = "preorder_shop.tasks.send_outbox_message"
 CELERY_QUEUE = "celery"
 
 _phone_numbers = itertools.count(1)
@@ -411,7 +420,7 @@ def test_twenty_code_requests_per_device_per_hour():
     services.request_code(phone=refused_phone, client_ip=OTHER_IP)
 
 
-# --- the SMS -------------------------------------------------------------------------------
+# --- the SMS, through the outbox ----------------------------------------------------------
 
 
 @pytest.fixture
@@ -421,43 +430,77 @@ def broker():
     client.close()
 
 
-def queued_sms(broker: redis.Redis, phone: str) -> list[tuple[bytes, dict, list]]:
-    """deliver_sms messages for `phone` waiting in the Celery queue: (raw, envelope, args)."""
+def code_messages(phone: str):
+    return OutboxMessage.objects.filter(recipient=phone, template_key="signin.code")
+
+
+def queued_sends(broker: redis.Redis, phone: str) -> list[tuple[bytes, dict, list]]:
+    """send_outbox_message tasks for `phone`'s outbox rows waiting in the real Celery queue,
+    put there by this process (other test runs may share the broker): (raw, envelope, args).
+    """
+    ids = set(code_messages(phone).values_list("pk", flat=True))
+    origin = f"gen{os.getpid()}@{socket.gethostname()}"
     found = []
     for raw in broker.lrange(CELERY_QUEUE, 0, -1):
         envelope = json.loads(raw)
-        if envelope["headers"].get("task") != DELIVER_SMS:
+        headers = envelope["headers"]
+        if headers.get("task") != SEND_OUTBOX_MESSAGE or headers.get("origin") != origin:
             continue
         assert envelope["content-type"] == "application/json"
         assert envelope["properties"]["body_encoding"] == "base64"
         args, _kwargs, _embed = json.loads(base64.b64decode(envelope["body"]))
-        if args[0] == phone:
+        if args and args[0] in ids:
             found.append((raw, envelope, args))
     return found
 
 
+def remove_queued_sends(broker: redis.Redis, phone: str) -> None:
+    for raw, _envelope, _args in queued_sends(broker, phone):
+        broker.lrem(CELERY_QUEUE, 1, raw)
+
+
 @pytest.mark.django_db
-def test_the_sms_is_queued_only_after_commit(broker, django_capture_on_commit_callbacks):
+def test_the_sms_is_an_outbox_row_and_is_queued_only_after_commit(
+    broker, django_capture_on_commit_callbacks
+):
     phone = new_phone()
     try:
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             code = services.request_code(phone=phone, client_ip=IP)
-            # request_code has returned but the transaction has not committed: nothing sent.
-            assert queued_sms(broker, phone) == []
+            # request_code has returned but the transaction has not committed: one row
+            # written, nothing handed to the broker yet.
+            (row,) = code_messages(phone)
+            assert row.channel == OutboxChannel.SMS
+            assert row.status == OutboxStatus.PENDING
+            assert row.payload == {"code": code, "minutes": 5}
+            assert row.redact_when_final is True
+            assert row.language == "en"
+            assert queued_sends(broker, phone) == []
         # Leaving the block plays the commit: the one callback runs and queues the task.
 
         assert len(callbacks) == 1
-        (message,) = queued_sms(broker, phone)
-        _raw, envelope, args = message
-        assert envelope["headers"]["task"] == DELIVER_SMS
-        assert args[0] == phone
-        assert code in args[1]
-        assert "expires in 5 minutes" in args[1]
+        ((_raw, envelope, args),) = queued_sends(broker, phone)
+        assert envelope["headers"]["task"] == SEND_OUTBOX_MESSAGE
+        assert args == [row.pk]
     finally:
-        for raw, _envelope, _args in queued_sms(broker, phone):
-            broker.lrem(CELERY_QUEUE, 1, raw)
+        remove_queued_sends(broker, phone)
 
-    assert queued_sms(broker, phone) == []
+    assert queued_sends(broker, phone) == []
+
+
+@pytest.mark.django_db
+def test_the_code_and_its_sms_are_written_in_one_transaction(monkeypatch):
+    def broken_queue_message(**kwargs):
+        raise DatabaseError("outbox table unavailable")
+
+    monkeypatch.setattr(services, "queue_message", broken_queue_message)
+    phone = new_phone()
+
+    with pytest.raises(DatabaseError):
+        services.request_code(phone=phone, client_ip=IP)
+
+    # No code the customer could never receive.
+    assert not OneTimeCode.objects.filter(phone=phone).exists()
 
 
 @pytest.mark.django_db
@@ -473,37 +516,77 @@ def test_a_refused_request_queues_no_sms(broker, django_capture_on_commit_callba
         services.request_code(phone=phone, client_ip=IP)
 
     assert callbacks == []
-    assert queued_sms(broker, phone) == []
+    assert code_messages(phone).count() == 3
+    assert queued_sends(broker, phone) == []
 
 
-def test_the_log_channel_writes_the_masked_number_never_the_full_one(settings, caplog):
-    settings.SMS_CHANNEL = "preorder_shop.channels.LogSmsChannel"
+@pytest.mark.django_db
+def test_delivering_the_code_logs_the_masked_number_and_then_forgets_the_code(settings, caplog):
+    settings.OUTBOX_CHANNELS = {
+        **settings.OUTBOX_CHANNELS,
+        "sms": "preorder_shop.channels.LogSmsChannel",
+    }
     caplog.set_level(logging.INFO, logger="preorder_shop.channels")
+    phone = "+821012345678"
+    code = services.request_code(phone=phone, client_ip=IP)
+    (row,) = code_messages(phone)
 
-    deliver_sms("+821012345678", "[Pre-order] Your sign-in code is 135790.")
+    assert send_outbox_message(row.pk) is True
 
     (record,) = [r for r in caplog.records if r.name == "preorder_shop.channels"]
     line = record.getMessage()
     assert "010-****-5678" in line
-    assert "135790" in line
+    assert f"Your sign-in code is {code}. It expires in 5 minutes." in line
+    # The random code and the row's key could contain the digits by chance.
+    logged = caplog.text.replace(code, "<code>").replace(row.idempotency_key, "<key>")
     for full_number in ("+821012345678", "01012345678", "010-1234-5678", "1234"):
-        assert full_number not in caplog.text
+        assert full_number not in logged
+    row.refresh_from_db()
+    assert row.status == OutboxStatus.SENT
+    assert row.payload == {}  # the code is not kept once the SMS is out
+    assert code not in json.dumps(OutboxMessage.objects.values().get(pk=row.pk), default=str)
 
 
 class RecordingSmsChannel:
-    sent: list[tuple[str, str]] = []
+    sent: ClassVar[list[tuple[str, str]]] = []
 
-    def send(self, *, to: str, text: str) -> None:
-        self.sent.append((to, text))
+    def send(self, *, recipient: str, subject: str, body: str, idempotency_key: str) -> None:
+        self.sent.append((recipient, body))
 
 
-def test_deliver_sms_uses_the_channel_named_in_settings(settings):
-    settings.SMS_CHANNEL = f"{__name__}.RecordingSmsChannel"
+@pytest.mark.django_db
+def test_the_code_goes_through_the_sms_channel_named_in_settings(settings):
+    settings.OUTBOX_CHANNELS = {
+        **settings.OUTBOX_CHANNELS,
+        "sms": f"{__name__}.RecordingSmsChannel",
+    }
     RecordingSmsChannel.sent.clear()
+    phone = new_phone()
+    code = services.request_code(phone=phone, client_ip=IP)
 
-    deliver_sms("+821012345678", "hello")
+    send_outbox_message(code_messages(phone).get().pk)
 
-    assert RecordingSmsChannel.sent == [("+821012345678", "hello")]
+    assert RecordingSmsChannel.sent == [
+        (phone, f"[Pre-order] Your sign-in code is {code}. It expires in 5 minutes.")
+    ]
+
+
+@pytest.mark.django_db
+def test_the_code_sms_is_in_the_language_of_the_request(settings):
+    settings.OUTBOX_CHANNELS = {
+        **settings.OUTBOX_CHANNELS,
+        "sms": f"{__name__}.RecordingSmsChannel",
+    }
+    RecordingSmsChannel.sent.clear()
+    phone = new_phone()
+    with translation.override("ko"):
+        code = services.request_code(phone=phone, client_ip=IP)
+
+    send_outbox_message(code_messages(phone).get().pk)
+
+    assert RecordingSmsChannel.sent == [
+        (phone, f"[사전예약] 로그인 인증번호는 {code}입니다. 5분 후 만료됩니다.")
+    ]
 
 
 # --- real concurrency ----------------------------------------------------------------------
@@ -628,5 +711,4 @@ def test_parallel_code_requests_cannot_send_more_than_three_codes(monkeypatch, b
         assert len(got_past_the_limit) <= services.CODE_REQUESTS_PER_PHONE.max_hits, results
     finally:
         # These requests really committed, so their SMS really went to the broker.
-        for raw, _envelope, _args in queued_sms(broker, phone):
-            broker.lrem(CELERY_QUEUE, 1, raw)
+        remove_queued_sends(broker, phone)
