@@ -48,13 +48,13 @@ class OrderTransitionInline(admin.TabularInline):
 class AgeFilter(admin.SimpleListFilter):
     title = _("age since submission")
     parameter_name = "age"
-    choices = [("1", _("over 1 day")), ("3", _("over 3 days")), ("7", _("over 7 days"))]
+    age_choices = [("1", _("over 1 day")), ("3", _("over 3 days")), ("7", _("over 7 days"))]
 
     def lookups(self, request, model_admin):
-        return self.choices
+        return self.age_choices
 
     def queryset(self, request, queryset):
-        if self.value() in dict(self.choices):
+        if self.value() in dict(self.age_choices):
             cutoff = timezone.now() - dt.timedelta(days=int(self.value()))
             return queryset.filter(submitted_at__lte=cutoff)
         return queryset

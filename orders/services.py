@@ -256,13 +256,15 @@ def open_draft(
     """The reservation's live order: the draft to resume, the submitted order, or a new
     draft. Two tabs or a double click get the same one (partial unique index)."""
     _own(reservation, customer)
+    now = now or timezone.now()
     live = Order.objects.live().filter(reservation=reservation).first()
+    if live is not None and live.status != S.DRAFT:
+        return live  # already submitted: the caller shows the order
+    if live is None and reservation.status != ReservationStatus.ACTIVE:
+        raise ReservationNotActive()
+    _check_order_window(reservation, now)  # a leftover draft opens only inside the window
     if live is not None:
         return live
-    if reservation.status != ReservationStatus.ACTIVE:
-        raise ReservationNotActive()
-    now = now or timezone.now()
-    _check_order_window(reservation, now)
     try:
         with transaction.atomic():
             return Order.objects.create(reservation=reservation, created_at=now, updated_at=now)
@@ -346,7 +348,6 @@ def submit_order(
 
 def missing_fields(order: Order) -> dict[str, list[str]]:
     """What a complete order form still lacks, per field, in the customer's words."""
-    required = _("This field is required.")
     errors: dict[str, list[str]] = {}
     if order.plan_id is None:
         errors["plan"] = [_("Choose a rate plan.")]
@@ -358,9 +359,15 @@ def missing_fields(order: Order) -> dict[str, list[str]]:
         if not order.port_in_number:
             errors["port_in_number"] = [_("Enter the mobile number you are moving.")]
     if order.reservation.fulfilment in (Fulfilment.COURIER, Fulfilment.DAWN):
-        for name in ["recipient_name", "recipient_phone", "postcode", "address_line1"]:
+        delivery = {
+            "recipient_name": _("Enter who receives the phone."),
+            "recipient_phone": _("Enter the recipient's mobile number for the courier."),
+            "postcode": _("Enter the 5-digit postcode."),
+            "address_line1": _("Enter the delivery address."),
+        }
+        for name, message in delivery.items():
             if not getattr(order, name):
-                errors[name] = [required]
+                errors[name] = [message]
     return errors
 
 

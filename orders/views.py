@@ -105,6 +105,11 @@ def order_form(request: HttpRequest, number: str) -> HttpResponse:
         return redirect("orders:reservation_detail", number=number)
     if live.status != OrderStatus.DRAFT:
         return redirect("orders:order_detail", number=live.number)
+    try:  # a leftover draft opens only while the order-form window is open
+        services.open_draft(reservation=reservation, customer=request.customer)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("orders:reservation_detail", number=number)
     return _form_page(
         request, reservation, live, OrderForm(instance=live, reservation=reservation)
     )

@@ -11,7 +11,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from orders.admin import AgeFilter, OrderAdmin
 from orders.models import Order, OrderStatus, OrderTransition
 from orders.tests.factories import order_in
 from preorder_shop.models import OutboxMessage
@@ -33,22 +32,6 @@ def make_staff(client, username: str, codenames: list[str]):
     client.force_login(user)
     client.user = user
     return client
-
-
-AGE_FILTER_BROKEN = not callable(AgeFilter.choices)
-
-
-@pytest.fixture(autouse=True)
-def _list_without_the_broken_age_filter(request, monkeypatch):
-    """AgeFilter.choices (a list) shadows SimpleListFilter.choices(), so every order list
-    crashes while rendering its filters (see test_order_list_renders_and_filters_by_age).
-    Until that is fixed, the other list tests run without that one filter, so what they test
-    (masking, search, the status filter, actions, permissions) is still checked. Once the
-    filter is fixed this does nothing."""
-    if AGE_FILTER_BROKEN and request.node.name != "test_order_list_renders_and_filters_by_age":
-        monkeypatch.setattr(
-            OrderAdmin, "list_filter", [f for f in OrderAdmin.list_filter if f is not AgeFilter]
-        )
 
 
 @pytest.fixture
@@ -121,13 +104,6 @@ def change_form_data(page: str) -> dict[str, str]:
 # The list: masked, searchable, filterable.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="AgeFilter sets a class attribute `choices` (a list) that shadows "
-    "SimpleListFilter.choices(changelist): the order list raises TypeError "
-    "'list' object is not callable while rendering its filters",
-)
 def test_order_list_renders_and_filters_by_age(ops):
     old = customer_order("+821011110001", "김민수")
     new = customer_order("+821011110002", "이서연")
