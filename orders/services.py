@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from preorder_shop.identifiers import ORDER_NUMBER
@@ -115,11 +115,14 @@ def transition(
     courier: str = "",
     tracking_number: str = "",
     now: dt.datetime | None = None,
+    notify: bool = True,
 ) -> Order:
     """Move `order` to `to`, or do nothing if it is already there (a retried request).
 
     Locks the row, checks the move and the actor, sets the status and its timestamp, and
     writes the history row and the customer's notification, all in one transaction.
+    `notify=False` is for a caller that sends that notification itself, later in the same
+    transaction, once it can say the whole truth.
     """
     now = now or timezone.now()
     reason = reason.strip()
@@ -162,7 +165,8 @@ def transition(
             actor_label=actor.label,
             reason=reason,
         )
-        _notify(locked, reason)
+        if notify:
+            _notify(locked, reason)
     return locked
 
 
@@ -205,7 +209,7 @@ def _cancel_reservation(reservation: Reservation, actor: Actor, now: dt.datetime
     )
 
 
-def _notify(order: Order, reason: str) -> None:
+def _notify(order: Order, reason: str, **extra: Any) -> None:
     reservation = order.reservation
     customer = reservation.customer
     queue_message(
@@ -221,8 +225,9 @@ def _notify(order: Order, reason: str) -> None:
             "tracking_number": order.tracking_number,
             "reason": reason,
             "status_url": order_page_path(order),
+            **extra,
         },
-        language=translation.get_language() or "ko",
+        language=customer.language,
         idempotency_key=f"order:{order.pk}:{order.status}",
         reference=f"order:{order.pk}",
     )
@@ -385,8 +390,16 @@ def cancel_by_customer(*, reservation: Reservation, customer: Customer) -> Reser
         if live is not None and live.status not in (S.DRAFT, S.RECEIVED):
             raise OrderNotCancellable()
         if live is not None and live.status == S.DRAFT:
-            transition(order=live, to=S.DISCARDED, actor=Actor.customer())
-        elif live is not None:
+            # One message for both: "discarded, reservation cancelled" (not "still active").
+            discarded = transition(
+                order=live, to=S.DISCARDED, actor=Actor.customer(), notify=False
+            )
+            cancelled = reservation_services.cancel_reservation(
+                reservation=reservation, by=CancelledBy.CUSTOMER
+            )
+            _notify(discarded, "", reservation_cancelled=True)
+            return cancelled
+        if live is not None:
             transition(order=live, to=S.CANCELLED, actor=Actor.customer())
             reservation.refresh_from_db()
             return reservation

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -11,6 +12,10 @@ class Customer(models.Model):
 
     phone = models.CharField(_("mobile number"), max_length=16, unique=True)
     name = models.CharField(_("name"), max_length=50)
+    # The language of the customer's last sign-in: notifications are written in it.
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default="ko"
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_signed_in_at = models.DateTimeField(_("last signed in"), null=True, blank=True)
 

@@ -90,7 +90,9 @@ def request_code(*, phone: str, client_ip: str) -> str:
     return code
 
 
-def verify_code(*, phone: str, name: str, code: str, client_ip: str) -> Customer:
+def verify_code(
+    *, phone: str, name: str, code: str, client_ip: str, language: str = "ko"
+) -> Customer:
     """Check `code` for `phone`; on success use it up and return the (new or known) customer."""
     _refuse_if_blocked(
         WRONG_CODES_PER_PHONE, phone, _("Too many wrong codes: this number is locked.")
@@ -131,11 +133,12 @@ def verify_code(*, phone: str, name: str, code: str, client_ip: str) -> Customer
         if not claimed:
             raise CodeExpired()
         customer, created = Customer.objects.get_or_create(
-            phone=phone, defaults={"name": name, "last_signed_in_at": now}
+            phone=phone, defaults={"name": name, "last_signed_in_at": now, "language": language}
         )
         if not created:
             customer.name = name
+            customer.language = language
             customer.last_signed_in_at = now
-            customer.save(update_fields=["name", "last_signed_in_at"])
+            customer.save(update_fields=["name", "language", "last_signed_in_at"])
     ratelimit.reset(WRONG_CODES_PER_PHONE, phone)
     return customer

@@ -62,6 +62,7 @@ def signin_verify(request: HttpRequest) -> HttpResponse:
                 name=pending["name"],
                 code=form.cleaned_data["code"],
                 client_ip=_client_ip(request),
+                language=request.LANGUAGE_CODE,
             )
         except DomainError as exc:
             form.add_error("code", exc.message)

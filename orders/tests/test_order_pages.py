@@ -12,11 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import Order, OrderStatus, OrderTransition
-from orders.services import expire_drafts
+from orders.services import cancel_by_customer, expire_drafts
 from orders.tests.factories import RatePlanFactory, order_in
 from preorder_shop.customer_session import SESSION_KEY
 from preorder_shop.identifiers import ORDER_NUMBER
 from preorder_shop.models import OutboxMessage
+from preorder_shop.outbox import render
 from preorder_shop.tests.factories import CustomerFactory
 from reservations.models import Campaign, CancelledBy, Fulfilment, ReservationStatus
 from reservations.tests.factories import CampaignFactory, ReservationFactory, VariantFactory
@@ -730,3 +731,22 @@ def test_customer_cancels_a_received_order_from_the_order_page(signed_in, reserv
     page = text(signed_in.get(page_url(reservation)))
     assert WRITE not in page
     assert f"View order {order.number}" in page
+
+
+def test_cancelling_a_reservation_with_a_draft_sends_one_truthful_message(customer):
+    draft = order_in(S.DRAFT, reservation=ReservationFactory(customer=customer))
+    cancel_by_customer(reservation=draft.reservation, customer=customer)
+
+    messages = OutboxMessage.objects.filter(reference=f"order:{draft.pk}")
+    assert [m.template_key for m in messages] == ["order.discarded"]
+    _subject, body = render(messages.get())
+    assert "cancelled" in body
+    assert "still active" not in body
+
+
+def test_notifications_use_the_customers_language(customer):
+    customer.language = "en"
+    customer.save(update_fields=["language"])
+    order = order_in(S.RECEIVED, reservation=ReservationFactory(customer=customer))
+    message = OutboxMessage.objects.get(reference=f"order:{order.pk}")
+    assert message.language == "en"

@@ -188,6 +188,20 @@ def test_signing_in_again_reuses_the_customer_and_updates_name_and_sign_in_time(
 
 
 @pytest.mark.django_db
+def test_the_customer_keeps_the_language_of_their_last_sign_in():
+    phone = new_phone()
+    code = services.request_code(phone=phone, client_ip=IP)
+    customer = services.verify_code(
+        phone=phone, name="Alex", code=code, client_ip=IP, language="en"
+    )
+    assert Customer.objects.get(pk=customer.pk).language == "en"
+
+    code = services.request_code(phone=phone, client_ip=IP)
+    services.verify_code(phone=phone, name="Alex", code=code, client_ip=IP, language="ko")
+    assert Customer.objects.get(pk=customer.pk).language == "ko"
+
+
+@pytest.mark.django_db
 def test_a_customer_created_elsewhere_is_signed_in_not_duplicated():
     existing = CustomerFactory(phone=new_phone(), name="박도윤")
 
