@@ -34,6 +34,9 @@ class CustomerAdmin(PersonalDataMaskMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # customers exist only through verification of their number
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # signed-in sessions and reservations refer to customers
+
     @admin.display(description=_("name"))
     def masked_name(self, obj: Customer) -> str:
         return obj.masked_name

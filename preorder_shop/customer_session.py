@@ -15,11 +15,13 @@ SESSION_KEY = "customer_id"
 def sign_in(request: HttpRequest, customer: Customer) -> None:
     request.session.cycle_key()  # a new session id on sign-in: no session fixation
     request.session[SESSION_KEY] = customer.pk
+    request.customer_id = customer.pk
     request.customer = customer
 
 
 def sign_out(request: HttpRequest) -> None:
     request.session.flush()
+    request.customer_id = None
     request.customer = None
 
 
@@ -35,7 +37,7 @@ def customer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.customer is None:
+        if request.customer_id is None:
             # After signing in, come back here; a form post cannot be replayed, so those
             # return to the start page instead.
             back = (

@@ -14,7 +14,7 @@ class Customer(models.Model):
     name = models.CharField(_("name"), max_length=50)
     # The language of the customer's last sign-in: notifications are written in it.
     language = models.CharField(
-        _("language"), max_length=8, choices=settings.LANGUAGES, default="ko"
+        _("language"), max_length=8, choices=settings.LANGUAGES, default="ko", db_default="ko"
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_signed_in_at = models.DateTimeField(_("last signed in"), null=True, blank=True)

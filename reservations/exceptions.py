@@ -19,9 +19,5 @@ class FulfilmentNotOffered(DomainError):
     default_message = _("This campaign does not offer that way of receiving the phone.")
 
 
-class UnknownVariant(DomainError):
-    default_message = _("That model is not part of this campaign. Choose one from the list.")
-
-
 class NotCancellable(DomainError):
     default_message = _("This reservation can no longer be cancelled.")

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Campaign, Variant
+from .models import Campaign, Fulfilment, Variant
 
 
 class ReserveForm(forms.Form):
@@ -26,12 +26,20 @@ class ReserveForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, campaign: Campaign, **kwargs) -> None:
+    def __init__(self, *args, campaign: Campaign | None = None, slug: str = "", **kwargs) -> None:
+        """With `campaign`: the form shown on the campaign page. With only `slug`: the
+        launch-hour submission, validated with one query that also loads the campaign
+        (its window and fulfilment options are then checked by the service)."""
         super().__init__(*args, **kwargs)
-        self.fields["variant"].queryset = campaign.variants.order_by(
-            "model_name", "capacity_gb", "colour"
-        )
-        self.fields["variant"].label_from_instance = lambda v: f"{v} · ₩{v.price_krw:,}"
+        variant = self.fields["variant"]
+        if campaign is None:
+            variant.queryset = Variant.objects.select_related("campaign").filter(
+                campaign__slug=slug
+            )
+            self.fields["fulfilment"].choices = Fulfilment.choices
+            return
+        variant.queryset = campaign.variants.order_by("model_name", "capacity_gb", "colour")
+        variant.label_from_instance = lambda v: f"{v} · ₩{v.price_krw:,}"
         self.fields["fulfilment"].choices = campaign.fulfilment_choices()
         if len(self.fields["fulfilment"].choices) == 1:
             self.fields["fulfilment"].initial = self.fields["fulfilment"].choices[0][0]

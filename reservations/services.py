@@ -4,12 +4,11 @@ import datetime as dt
 import uuid
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from preorder_shop.identifiers import RESERVATION_NUMBER
-from preorder_shop.models import Customer
 
 from .exceptions import (
     FulfilmentNotOffered,
@@ -17,7 +16,6 @@ from .exceptions import (
     NotCancellable,
     ReservationsClosed,
     ReservationsNotOpen,
-    UnknownVariant,
 )
 from .models import Campaign, CancelledBy, Reservation, ReservationStatus, Variant
 
@@ -28,7 +26,6 @@ _NUMBER = "reservations_reservation_number_key"
 _WINDOW = "reservation_inside_window"
 _LIMIT = "reservation_within_customer_limit"
 _FULFILMENT = "reservation_fulfilment_offered"
-_VARIANT = "reservation_variant_in_campaign"
 HAS_LIVE_ORDER = _(
     "This reservation has an order form or an order. Cancel it from the order instead."
 )
@@ -36,7 +33,6 @@ _REFUSALS = {
     _WINDOW: ReservationsClosed,
     _LIMIT: LimitReached,
     _FULFILMENT: FulfilmentNotOffered,
-    _VARIANT: UnknownVariant,
 }
 
 
@@ -45,8 +41,8 @@ def _violated_constraint(exc: IntegrityError) -> str | None:
     return getattr(diag, "constraint_name", None)
 
 
-def _made_with_key(customer: Customer, key: uuid.UUID) -> Reservation | None:
-    return Reservation.objects.filter(customer=customer, idempotency_key=key).first()
+def _made_with_key(customer_id: int, key: uuid.UUID) -> Reservation | None:
+    return Reservation.objects.filter(customer_id=customer_id, idempotency_key=key).first()
 
 
 def _check_window(campaign: Campaign, now: dt.datetime) -> None:
@@ -58,66 +54,78 @@ def _check_window(campaign: Campaign, now: dt.datetime) -> None:
 
 def reserve(
     *,
-    customer: Customer,
-    campaign: Campaign,
+    customer_id: int,
     variant: Variant,
     fulfilment: str,
     idempotency_key: uuid.UUID,
     now: dt.datetime | None = None,
 ) -> Reservation:
-    """Accept a reservation, or return the one this idempotency key already made.
+    """Accept a reservation of `variant` (its campaign loaded), or return the one this
+    idempotency key already made.
 
-    The queue position comes from the database sequence in the INSERT itself. The
-    per-customer limit, the window, the offered fulfilment options and the variant's campaign
-    are checked here for clear messages and enforced again by the database, which is what
-    decides between concurrent requests.
+    Built for launch hour: the common case is one INSERT and nothing else. The queue
+    position comes from the database sequence in that INSERT. The window and the offered
+    fulfilment options are checked here for clear messages; the database enforces them
+    again with the per-customer limit and the variant's campaign, and it is the database
+    that decides between concurrent requests.
     """
+    campaign = variant.campaign
     now = now or timezone.now()
     _check_window(campaign, now)
     if fulfilment not in dict(campaign.fulfilment_choices()):
         raise FulfilmentNotOffered()
-    if variant.campaign_id != campaign.pk:
-        raise UnknownVariant()
 
-    # A resubmitted form (same key) is recognised by the database: its insert conflicts on
-    # the key, or, once the customer's slots are full, finds no free slot; either way the
-    # reservation made with that key is the answer. A few rounds at most: another request
-    # of the same customer may take the slot we picked, or (rarely) a random number may
-    # collide with an existing one.
+    # Try the first slot straight away. A conflict on the key, or on a slot taken by a
+    # concurrent twin of this request (a double click), means the reservation made with
+    # this key is the answer. Otherwise pick a free slot, if the limit leaves one. A few
+    # rounds at most: another request of the customer may take the slot we picked, or a
+    # random number may collide with an existing one.
+    slot = 1
     for _attempt in range(campaign.per_customer_limit + 3):
-        taken = set(
-            Reservation.objects.holding()
-            .filter(campaign=campaign, customer=customer)
-            .values_list("slot", flat=True)
-        )
-        free = [s for s in range(1, campaign.per_customer_limit + 1) if s not in taken]
-        if not free:
-            if existing := _made_with_key(customer, idempotency_key):
-                return existing
-            raise LimitReached()
         try:
-            with transaction.atomic():
-                reservation = Reservation.objects.create(
-                    campaign=campaign,
-                    variant=variant,
-                    customer=customer,
-                    fulfilment=fulfilment,
-                    number=RESERVATION_NUMBER.generate(),
-                    slot=free[0],
-                    idempotency_key=idempotency_key,
-                    created_at=now,
-                )
+            return _insert(
+                campaign=campaign,
+                variant=variant,
+                customer_id=customer_id,
+                fulfilment=fulfilment,
+                number=RESERVATION_NUMBER.generate(),
+                slot=slot,
+                idempotency_key=idempotency_key,
+                created_at=now,
+            )
         except IntegrityError as exc:
             constraint = _violated_constraint(exc)
-            if constraint in (_IDEMPOTENCY, _SLOT, _NUMBER):
-                if existing := _made_with_key(customer, idempotency_key):
-                    return existing
-                continue
-            if constraint in _REFUSALS:
-                raise _REFUSALS[constraint]() from exc
-            raise
-        return reservation
+            if constraint in (_IDEMPOTENCY, _SLOT) and (
+                existing := _made_with_key(customer_id, idempotency_key)
+            ):
+                return existing
+            if constraint == _SLOT:
+                slot = _free_slot(campaign, customer_id)
+            elif constraint != _NUMBER:
+                if constraint in _REFUSALS:
+                    raise _REFUSALS[constraint]() from exc
+                raise
     raise LimitReached()
+
+
+def _insert(**fields) -> Reservation:
+    if connection.in_atomic_block:
+        # Inside a caller's transaction a failed INSERT must not poison it: savepoint.
+        with transaction.atomic():
+            return Reservation.objects.create(**fields)
+    return Reservation.objects.create(**fields)  # one statement: atomic on its own
+
+
+def _free_slot(campaign: Campaign, customer_id: int) -> int:
+    taken = set(
+        Reservation.objects.holding()
+        .filter(campaign=campaign, customer_id=customer_id)
+        .values_list("slot", flat=True)
+    )
+    free = [s for s in range(1, campaign.per_customer_limit + 1) if s not in taken]
+    if not free:
+        raise LimitReached()
+    return free[0]
 
 
 def cancel_reservation(

@@ -49,25 +49,27 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 @customer_required
 def reserve(request: HttpRequest, slug: str) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, slug=slug)
-    form = ReserveForm(request.POST, campaign=campaign)
+    form = ReserveForm(request.POST, slug=slug)
     if not form.is_valid():
+        campaign = get_object_or_404(Campaign, slug=slug)
         if "idempotency_key" in form.errors:
             # A tampered or stale form: show a fresh one (with a new key) and say why.
             messages.error(request, form.errors["idempotency_key"][0])
             return redirect(campaign)
-        return _campaign_page(request, campaign, form=form, status=400)
+        shown = ReserveForm(request.POST, campaign=campaign)
+        shown.is_valid()
+        return _campaign_page(request, campaign, form=shown, status=400)
+    variant = form.cleaned_data["variant"]
     try:
         reservation = services.reserve(
-            customer=request.customer,
-            campaign=campaign,
-            variant=form.cleaned_data["variant"],
+            customer_id=request.customer_id,
+            variant=variant,
             fulfilment=form.cleaned_data["fulfilment"],
             idempotency_key=form.cleaned_data["idempotency_key"],
         )
     except DomainError as exc:
         messages.error(request, exc.message)
-        return redirect(campaign)
+        return redirect(variant.campaign)
     messages.success(
         request,
         _("Reserved. Your reservation number is %(number)s.") % {"number": reservation.number},

@@ -41,8 +41,7 @@ def run_at_once(calls: list[Callable[[], object]]) -> list[object]:
 
 def reserve_call(customer, variant, key):
     return lambda: services.reserve(
-        customer=customer,
-        campaign=variant.campaign,
+        customer_id=customer.pk,
         variant=variant,
         fulfilment=Fulfilment.COURIER,
         idempotency_key=key,

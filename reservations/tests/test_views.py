@@ -81,7 +81,6 @@ def test_reserving_while_signed_out_sends_to_sign_in_and_creates_nothing(client)
     [
         ("variant", "999999", "That model is not part of this campaign."),
         ("variant", "abc", "That model is not part of this campaign."),
-        ("fulfilment", "festival", "This campaign does not offer that option."),
     ],
 )
 def test_bad_reserve_input_gets_a_specific_message_and_changes_nothing(
@@ -93,6 +92,31 @@ def test_bad_reserve_input_gets_a_specific_message_and_changes_nothing(
     response = signed_in.post(reserve_url(variant.campaign), data)
     assert response.status_code == 400
     assert message in text(response)
+    assert not Reservation.objects.exists()
+
+
+def test_fulfilment_the_campaign_does_not_offer_is_refused(signed_in):
+    variant = VariantFactory()  # no festival pickup
+    data = {"variant": variant.pk, "fulfilment": "festival", "idempotency_key": uuid.uuid4()}
+    response = signed_in.post(reserve_url(variant.campaign), data, follow=True)
+    assert "This campaign does not offer that way of receiving the phone." in text(response)
+    assert not Reservation.objects.exists()
+
+
+def test_a_variant_of_another_campaign_is_refused_with_a_specific_message(signed_in):
+    variant, foreign = VariantFactory(), VariantFactory()
+    data = {"variant": foreign.pk, "fulfilment": "courier", "idempotency_key": uuid.uuid4()}
+    response = signed_in.post(reserve_url(variant.campaign), data)
+    assert response.status_code == 400
+    assert "That model is not part of this campaign." in text(response)
+    assert not Reservation.objects.exists()
+
+
+def test_reserving_in_an_unknown_campaign_is_not_found(signed_in):
+    variant = VariantFactory()
+    data = {"variant": variant.pk, "fulfilment": "courier", "idempotency_key": uuid.uuid4()}
+    response = signed_in.post(reverse("reservations:reserve", args=["no-such-campaign"]), data)
+    assert response.status_code == 404
     assert not Reservation.objects.exists()
 
 
