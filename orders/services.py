@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -128,10 +128,12 @@ def transition(
     reason = reason.strip()
     with transaction.atomic():
         locked = (
-            Order.objects.select_for_update()
+            Order.objects.select_for_update(of=("self",))
             .select_related("reservation__customer", "reservation__variant")
             .get(pk=order.pk)
         )
+        if to not in S.values:
+            raise IllegalTransition()
         if locked.status == to:
             return locked
         move = TRANSITIONS.get((locked.status, to))
@@ -262,22 +264,23 @@ def open_draft(
     draft. Two tabs or a double click get the same one (partial unique index)."""
     _own(reservation, customer)
     now = now or timezone.now()
-    live = Order.objects.live().filter(reservation=reservation).first()
-    if live is not None and live.status != S.DRAFT:
-        return live  # already submitted: the caller shows the order
-    if live is None and reservation.status != ReservationStatus.ACTIVE:
-        raise ReservationNotActive()
-    _check_order_window(reservation, now)  # a leftover draft opens only inside the window
-    if live is not None:
-        return live
-    try:
-        with transaction.atomic():
-            return Order.objects.create(reservation=reservation, created_at=now, updated_at=now)
-    except IntegrityError:
-        live = Order.objects.live().filter(reservation=reservation).first()
-        if live is None:
-            raise
-        return live
+    with transaction.atomic():
+        # Re-read the reservation under a lock: a concurrent cancel either waits for this
+        # draft (and is then refused, the draft being live) or wins, and no draft opens.
+        locked = (
+            Reservation.objects.select_for_update(of=("self",))
+            .select_related("campaign")
+            .get(pk=reservation.pk)
+        )
+        live = Order.objects.live().filter(reservation=locked).first()
+        if live is not None and live.status != S.DRAFT:
+            return live  # already submitted: the caller shows the order
+        if live is None and locked.status != ReservationStatus.ACTIVE:
+            raise ReservationNotActive()
+        _check_order_window(locked, now)  # a leftover draft opens only inside the window
+        if live is not None:
+            return live
+        return Order.objects.create(reservation=locked, created_at=now, updated_at=now)
 
 
 DRAFT_FIELDS = [
@@ -304,7 +307,7 @@ def save_draft(
     now = now or timezone.now()
     with transaction.atomic():
         locked = (
-            Order.objects.select_for_update()
+            Order.objects.select_for_update(of=("self",))
             .select_related("reservation__campaign")
             .get(pk=order.pk)
         )
@@ -336,7 +339,11 @@ def submit_order(
     with transaction.atomic():
         # Lock first: of ten parallel submits, one moves the draft and the others find the
         # received order and return it.
-        locked = Order.objects.select_for_update().select_related("reservation").get(pk=order.pk)
+        locked = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("reservation")
+            .get(pk=order.pk)
+        )
         _own(locked.reservation, customer)
         if locked.status in (S.DISCARDED, S.EXPIRED):
             raise IllegalTransition(

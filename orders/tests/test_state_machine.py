@@ -480,13 +480,6 @@ def test_customer_cancel_with_a_draft_discards_it_and_cancels_the_reservation_at
     assert [m.template_key for m in outbox(order)] == ["order.discarded"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="open_draft() checks the status of the Reservation object it was given (loaded "
-    "by the request before a concurrent cancel committed) without re-reading or locking it, "
-    "and the database does not refuse a draft on a cancelled reservation",
-)
 def test_no_draft_opens_on_a_reservation_cancelled_by_a_concurrent_request():
     """Tab 1 loads the reservation for "Write order form"; tab 2's "Cancel" commits; tab 1
     goes on with the reservation it loaded."""
@@ -500,12 +493,6 @@ def test_no_draft_opens_on_a_reservation_cancelled_by_a_concurrent_request():
     assert not Order.objects.live().filter(reservation=reservation).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="orders_order_guard checks only the status of an inserted order, not that its "
-    "reservation still holds its place: a live draft can hang on a cancelled reservation",
-)
 def test_database_refuses_a_draft_on_a_cancelled_reservation():
     reservation = reservation_services.cancel_reservation(
         reservation=ReservationFactory(), by=CancelledBy.CUSTOMER
@@ -661,13 +648,6 @@ def test_transition_serialises_moves_of_the_same_order():
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    strict=True,
-    raises=OperationalError,
-    reason="transition() locks with select_for_update().select_related(reservation__customer, "
-    "reservation__variant), which also locks the shared variant row: one open transition "
-    "stalls every other order of the same variant",
-)
 def test_transition_does_not_lock_other_orders_of_the_same_variant():
     variant = VariantFactory()
     first, second = (DraftFactory(reservation__variant=variant) for _ in range(2))
@@ -684,13 +664,6 @@ def test_transition_does_not_lock_other_orders_of_the_same_variant():
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    strict=True,
-    raises=OperationalError,
-    reason="save_draft() (every autosave, and every submit) locks with "
-    "select_for_update().select_related(reservation__campaign), which also locks the "
-    "campaign row: all customers of a campaign saving or submitting forms queue on one row",
-)
 def test_saving_a_draft_does_not_lock_other_customers_drafts_of_the_campaign():
     campaign = CampaignFactory()
     first, second = (
