@@ -4,6 +4,7 @@ import pytest
 from django.utils import translation
 
 from preorder_shop import ratelimit
+from reservations.selectors import intake_catalogue
 
 
 @pytest.fixture(autouse=True)
@@ -21,3 +22,9 @@ def _english(settings):
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_intake_catalogue():
+    """Each process caches campaigns for intake for a few seconds; tests edit them at once."""
+    intake_catalogue.clear()

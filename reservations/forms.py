@@ -4,7 +4,25 @@ from django.utils.translation import gettext_lazy as _
 from .models import Campaign, Fulfilment, Variant
 
 
-class ReserveForm(forms.Form):
+class IntakeForm(forms.Form):
+    """The launch-hour submission, parsed without a query: the view finds the variant in
+    the per-process catalogue, and the service and the database check the rules."""
+
+    variant = forms.IntegerField()
+    fulfilment = forms.ChoiceField(choices=Fulfilment.choices)
+    # Minted when the form is shown; a resubmission of the same form finds the same reservation.
+    idempotency_key = forms.UUIDField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("This form is out of date. Choose again and press Reserve."),
+            "invalid": _("This form is out of date. Choose again and press Reserve."),
+        },
+    )
+
+
+class ReserveForm(IntakeForm):
+    """The form on the campaign page, and its errors when a submission is refused."""
+
     variant = forms.ModelChoiceField(
         label=_("Model"),
         queryset=Variant.objects.none(),
@@ -17,27 +35,10 @@ class ReserveForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"invalid_choice": _("This campaign does not offer that option.")},
     )
-    # Minted when the form is shown; a resubmission of the same form finds the same reservation.
-    idempotency_key = forms.UUIDField(
-        widget=forms.HiddenInput,
-        error_messages={
-            "required": _("This form is out of date. Choose again and press Reserve."),
-            "invalid": _("This form is out of date. Choose again and press Reserve."),
-        },
-    )
 
-    def __init__(self, *args, campaign: Campaign | None = None, slug: str = "", **kwargs) -> None:
-        """With `campaign`: the form shown on the campaign page. With only `slug`: the
-        launch-hour submission, validated with one query that also loads the campaign
-        (its window and fulfilment options are then checked by the service)."""
+    def __init__(self, *args, campaign: Campaign, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         variant = self.fields["variant"]
-        if campaign is None:
-            variant.queryset = Variant.objects.select_related("campaign").filter(
-                campaign__slug=slug
-            )
-            self.fields["fulfilment"].choices = Fulfilment.choices
-            return
         variant.queryset = campaign.variants.order_by("model_name", "capacity_gb", "colour")
         variant.label_from_instance = lambda v: f"{v} · ₩{v.price_krw:,}"
         self.fields["fulfilment"].choices = campaign.fulfilment_choices()

@@ -1,6 +1,8 @@
 """Reads that pages, the admin and later the order pages share."""
 
 import datetime as dt
+import threading
+import time
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
@@ -83,3 +85,39 @@ def reserve_availability(
             % {"count": held},
         )
     return ReserveAvailability(True)
+
+
+class _IntakeCatalogue:
+    """Each web process keeps a campaign's variants (with the campaign) for a few seconds,
+    so launch-hour intake validates the posted variant without a query.
+
+    Safe to be briefly stale: the database trigger checks the window, the limit, the offered
+    fulfilment and the variant's campaign again on every INSERT; an edit in admin shows in
+    intake messages within TTL seconds.
+    """
+
+    TTL = 5.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[float, dict[int, Variant]]] = {}
+
+    def variants(self, slug: str) -> dict[int, Variant]:
+        now = time.monotonic()
+        with self._lock:
+            entry = self._entries.get(slug)
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        variants = {
+            v.pk: v for v in Variant.objects.select_related("campaign").filter(campaign__slug=slug)
+        }
+        with self._lock:
+            self._entries[slug] = (now + self.TTL, variants)
+        return variants
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+intake_catalogue = _IntakeCatalogue()

@@ -11,8 +11,9 @@ from preorder_shop.customer_session import customer_required
 from preorder_shop.exceptions import DomainError
 
 from . import selectors, services
-from .forms import ReserveForm
+from .forms import IntakeForm, ReserveForm
 from .models import Campaign
+from .selectors import intake_catalogue
 
 
 @require_GET
@@ -49,8 +50,9 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 @customer_required
 def reserve(request: HttpRequest, slug: str) -> HttpResponse:
-    form = ReserveForm(request.POST, slug=slug)
-    if not form.is_valid():
+    form = IntakeForm(request.POST)
+    variant = form.is_valid() and intake_catalogue.variants(slug).get(form.cleaned_data["variant"])
+    if not variant:
         campaign = get_object_or_404(Campaign, slug=slug)
         if "idempotency_key" in form.errors:
             # A tampered or stale form: show a fresh one (with a new key) and say why.
@@ -59,7 +61,6 @@ def reserve(request: HttpRequest, slug: str) -> HttpResponse:
         shown = ReserveForm(request.POST, campaign=campaign)
         shown.is_valid()
         return _campaign_page(request, campaign, form=shown, status=400)
-    variant = form.cleaned_data["variant"]
     try:
         reservation = services.reserve(
             customer_id=request.customer_id,
