@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from preorder_shop.identifiers import RESERVATION_NUMBER
 
-from .models import QUEUE_POSITION_SEQUENCE, Campaign, Fulfilment, Reservation, Variant
+from .models import Campaign, Fulfilment, Reservation, Variant
 
 DEMO_SLUG = "iphone-15-launch"
 TITANIUM = ["Natural Titanium", "Blue Titanium", "White Titanium", "Black Titanium"]
@@ -87,7 +87,7 @@ def synthetic_phone(index: int) -> str:
 def ensure_synthetic_reservations(campaign: Campaign, count: int, *, seed: int = 42) -> int:
     """Make synthetic customers 0..count-1 each hold one reservation; return how many were new.
 
-    Bulk SQL and COPY, with queue positions drawn from the real sequence in order, so the
+    Bulk SQL and COPY; the reservation trigger draws queue positions in row order, so the
     ledger looks exactly as if they had reserved one after another.
     """
     if not 0 <= count <= 10_000_000:
@@ -136,13 +136,10 @@ def ensure_synthetic_reservations(campaign: Campaign, count: int, *, seed: int =
     span = max(now - campaign.reservation_opens_at, dt.timedelta(seconds=1))
 
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(%s) FROM generate_series(1, %s)",
-            [QUEUE_POSITION_SEQUENCE, len(customer_ids)],
-        )
-        positions = [row[0] for row in cursor.fetchall()]
+        # The trigger draws each row's position from the sequence as COPY inserts it, so
+        # positions follow the order of the rows, as if they had reserved one by one.
         buffer = io.StringIO()
-        for i, (customer_id, position) in enumerate(zip(customer_ids, positions, strict=True)):
+        for i, customer_id in enumerate(customer_ids):
             number = RESERVATION_NUMBER.generate()
             while number in taken:
                 number = RESERVATION_NUMBER.generate()
@@ -152,13 +149,13 @@ def ensure_synthetic_reservations(campaign: Campaign, count: int, *, seed: int =
             created = campaign.reservation_opens_at + span * (i / len(customer_ids))
             buffer.write(
                 f"{campaign.pk}\t{variant.pk}\t{customer_id}\t{fulfilment}\t{number}\t"
-                f"{position}\t1\tactive\t{uuid.uuid4()}\t{created.isoformat()}\t\n"
+                f"1\tactive\t{uuid.uuid4()}\t{created.isoformat()}\t\n"
             )
         buffer.seek(0)
         raw = cursor.cursor  # psycopg cursor underneath Django's wrapper
         with raw.copy(
             "COPY reservations_reservation (campaign_id, variant_id, customer_id, fulfilment,"
-            " number, position, slot, status, idempotency_key, created_at, cancelled_by)"
+            " number, slot, status, idempotency_key, created_at, cancelled_by)"
             " FROM STDIN"
         ) as copy:
             copy.write(buffer.getvalue())

@@ -5,11 +5,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-QUEUE_POSITION_SEQUENCE = "reservations_queue_position_seq"
-
 
 class NextVal(models.Func):
-    """nextval() of a PostgreSQL sequence, usable as a column's database default."""
+    """nextval() of a PostgreSQL sequence as a column default (migration 0001 uses it; since
+    0003 the reservation trigger draws the position itself, under the variant's lock)."""
 
     template = "nextval('%(sequence)s'::regclass)"
     arity = 0
@@ -173,12 +172,10 @@ class Reservation(models.Model):
     )
     fulfilment = models.CharField(_("fulfilment"), max_length=16, choices=Fulfilment.choices)
     number = models.CharField(_("reservation number"), max_length=8, unique=True, editable=False)
-    # Taken from a PostgreSQL sequence by the INSERT that accepts the reservation.
+    # Drawn from a PostgreSQL sequence by the INSERT that accepts the reservation (the
+    # trigger of migration 0003 assigns it, whatever the INSERT said).
     position = models.BigIntegerField(
-        _("queue position"),
-        db_default=NextVal(QUEUE_POSITION_SEQUENCE),
-        unique=True,
-        editable=False,
+        _("queue position"), db_default=0, unique=True, editable=False
     )
     # Which of the customer's per-campaign slots (1..limit) this reservation occupies; a
     # partial unique index on it is what makes the limit hold under concurrency.
