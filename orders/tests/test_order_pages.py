@@ -734,6 +734,8 @@ def test_customer_cancels_a_received_order_from_the_order_page(signed_in, reserv
 
 
 def test_cancelling_a_reservation_with_a_draft_sends_one_truthful_message(customer):
+    customer.language = "en"
+    customer.save(update_fields=["language"])
     draft = order_in(S.DRAFT, reservation=ReservationFactory(customer=customer))
     cancel_by_customer(reservation=draft.reservation, customer=customer)
 
