@@ -9,16 +9,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from preorder_shop.identifiers import ORDER_NUMBER
 from preorder_shop.models import Customer, OutboxChannel
-from preorder_shop.outbox import queue_message
+from preorder_shop.outbox import queue_from_select, queue_message
 from reservations import services as reservation_services
-from reservations.models import CancelledBy, Fulfilment, Reservation, ReservationStatus
+from reservations.models import (
+    Campaign,
+    CancelledBy,
+    Fulfilment,
+    Reservation,
+    ReservationStatus,
+)
 
 from .exceptions import (
     ActorNotAllowed,
@@ -434,4 +440,41 @@ def expire_drafts(*, now: dt.datetime | None = None, worker: str = "expire-draft
         except IllegalTransition:
             continue  # submitted or discarded meanwhile
         expired += 1
+    return expired
+
+
+def close_order_window(*, campaign: Campaign, now: dt.datetime | None = None) -> int:
+    """After the campaign's order-form deadline, reservations that never submitted an order
+    expire (drafts first, each with its own history and message), and their customers are
+    told; a unit held for them goes to the next in line. Idempotent. Returns how many
+    reservations expired."""
+    now = now or timezone.now()
+    if now < campaign.order_closes_at:
+        return 0
+    expire_drafts(now=now, worker="order-deadline")
+    expired = 0
+    for variant in campaign.variants.all():
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                """
+                UPDATE reservations_reservation SET status = 'expired'
+                 WHERE variant_id = %s AND status = 'active'
+                RETURNING id
+                """,
+                [variant.pk],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+            expired += len(ids)
+            queue_from_select(
+                """
+                SELECT 'sms', c.phone, 'reservation.expired', c.language,
+                       jsonb_build_object('reservation_number', r.number,
+                                          'customer_name', c.name, 'variant', %s::text),
+                       'reservation:' || r.id || ':expired', 'reservation:' || r.id
+                  FROM reservations_reservation r
+                  JOIN preorder_shop_customer c ON c.id = r.customer_id
+                 WHERE r.id = ANY(%s)
+                """,
+                [str(variant), ids],
+            )
     return expired

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, JSONField, Value, When
 from django.template import Context
 from django.template.loader import get_template
@@ -68,6 +68,47 @@ def queue_message(
     if created:
         _send_after_commit(message.pk)
     return message
+
+
+# Columns a set-based caller's SELECT must produce, in this order.
+BATCH_COLUMNS = (
+    "channel",
+    "recipient",
+    "template_key",
+    "language",
+    "payload",
+    "idempotency_key",
+    "reference",
+)
+
+
+def queue_from_select(select_sql: str, params: list | dict) -> int:
+    """Queue one message per row of `select_sql` (producing BATCH_COLUMNS, payload as
+    jsonb) in the caller's transaction: for batches of thousands, where a row-by-row
+    queue_message would dominate. Keys already queued are skipped. After commit one sweep
+    task sends them; the beat sweep catches up if that task is lost. Returns rows queued.
+    """
+    columns = ", ".join(BATCH_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO preorder_shop_outboxmessage
+                ({columns}, redact_when_final, status, attempts, next_attempt_at,
+                 last_error, created_at)
+            SELECT {columns}, false, 'pending', 0, now(), '', now()
+              FROM ({select_sql}) AS batch ({columns})
+            ON CONFLICT (idempotency_key) DO NOTHING
+            """,  # noqa: S608 - column names are constants; values are parameters
+            params,
+        )
+        queued = cursor.rowcount
+    if queued:
+
+        def sweep_outbox() -> None:
+            tasks.sweep_outbox.delay()
+
+        transaction.on_commit(sweep_outbox, robust=True)
+    return queued
 
 
 def _send_after_commit(message_id: int) -> None:

@@ -160,7 +160,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "preorder_shop.tasks.sweep_outbox", "schedule": 30.0},
-    "expire-drafts": {"task": "orders.tasks.expire_drafts", "schedule": 60.0},
+    "close-order-windows": {"task": "orders.tasks.close_order_windows", "schedule": 60.0},
+    "allocate-arrived-stock": {
+        "task": "fulfillment.tasks.allocate_arrived_stock",
+        "schedule": 60.0,
+    },
 }
 
 # Notification channels (the outbox sends through these) and one-time codes.

@@ -2,6 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from fulfillment.demo import ensure_demo_lots
 from orders.demo import ensure_demo_plans
 from reservations.demo import ensure_demo_campaign, ensure_synthetic_reservations
 from reservations.models import Reservation
@@ -9,7 +10,8 @@ from reservations.models import Reservation
 
 class Command(BaseCommand):
     help = (
-        "Create the demo campaign (3 models, their capacities and colours, rate plans) with "
+        "Create the demo campaign (3 models, their capacities and colours, rate plans, two "
+        "waves of stock) with "
         "windows around "
         "now. Running it again refreshes the windows and duplicates nothing. With "
         "--reservations N, synthetic customers 0..N-1 each hold one reservation."
@@ -24,7 +26,11 @@ class Command(BaseCommand):
         campaign = ensure_demo_campaign()
         variants = campaign.variants.count()
         plans = ensure_demo_plans(campaign)
-        self.stdout.write(f"Campaign '{campaign.slug}': {variants} variants, {plans} rate plans.")
+        lots = ensure_demo_lots(campaign)
+        self.stdout.write(
+            f"Campaign '{campaign.slug}': {variants} variants, {plans} rate plans, "
+            f"{lots} new stock lots (a wave before launch and one after)."
+        )
         if reservations:
             started = time.perf_counter()
             created = ensure_synthetic_reservations(campaign, reservations)

@@ -1,0 +1,118 @@
+"""FCFS allocation: units of a variant go to its reservations in queue-position order.
+
+Set-based SQL, one variant at a time under the variant's queue lock (advisory lock
+(1, variant id), exclusive). Reservation intake holds the same lock in shared mode while
+it draws a position and until it commits, so when allocation holds it, every position of
+the variant that was ever drawn is committed or gone: allocation never passes over a
+lower position still in flight. Variants are independent and may run in parallel.
+
+A run is idempotent: it first releases the units of reservations that ended (cancelled,
+or expired at the order-form deadline), then gives every free unit of an arrived lot to
+the lowest positions still waiting. Freed units therefore go to the next in line, never
+to newcomers.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from preorder_shop.outbox import queue_from_select
+from reservations.models import Campaign, Variant
+
+QUEUE_LOCK = 1  # advisory lock class shared with the reservation trigger (migration 0003)
+
+
+@dataclass(frozen=True)
+class VariantAllocation:
+    variant: Variant
+    released: int
+    allocated: int
+
+
+RELEASE_ENDED = """
+UPDATE fulfillment_allocation a
+   SET released_at = %(now)s,
+       release_reason = CASE r.status WHEN 'expired' THEN 'order_deadline'
+                                      ELSE 'reservation_ended' END
+  FROM reservations_reservation r
+ WHERE a.reservation_id = r.id AND a.variant_id = %(variant)s
+   AND a.released_at IS NULL AND r.status IN ('cancelled', 'expired')
+"""
+
+# Free units of arrived lots, oldest lot first, numbered 1..n; waiting reservations in
+# position order, numbered 1..m; unit k goes to reservation k.
+ALLOCATE = """
+WITH lots AS (
+    SELECT l.id, l.arrives_at,
+           l.quantity - (SELECT count(*) FROM fulfillment_allocation a
+                          WHERE a.lot_id = l.id AND a.released_at IS NULL) AS free
+      FROM fulfillment_stocklot l
+     WHERE l.variant_id = %(variant)s AND l.arrives_at <= %(now)s
+),
+units AS (
+    SELECT lots.id AS lot_id,
+           row_number() OVER (ORDER BY lots.arrives_at, lots.id, g.n) AS k
+      FROM lots CROSS JOIN LATERAL generate_series(1, GREATEST(lots.free, 0)) AS g(n)
+),
+waiting AS (
+    SELECT r.id AS reservation_id, row_number() OVER (ORDER BY r.position) AS k
+      FROM reservations_reservation r
+     WHERE r.variant_id = %(variant)s AND r.status IN ('active', 'ordered')
+       AND NOT EXISTS (SELECT 1 FROM fulfillment_allocation a
+                        WHERE a.reservation_id = r.id AND a.released_at IS NULL)
+     ORDER BY r.position
+     LIMIT (SELECT count(*) FROM units)
+)
+INSERT INTO fulfillment_allocation
+       (variant_id, reservation_id, lot_id, allocated_at, released_at, release_reason)
+SELECT %(variant)s, w.reservation_id, u.lot_id, %(now)s, NULL, ''
+  FROM waiting w JOIN units u ON u.k = w.k
+RETURNING id
+"""
+
+NOTIFY_ALLOCATED = """
+SELECT 'sms', c.phone, 'allocation.reserved', c.language,
+       jsonb_build_object('reservation_number', r.number, 'customer_name', c.name,
+                          'variant', %(label)s::text, 'ordered', r.status = 'ordered',
+                          'order_deadline', %(deadline)s::text),
+       'allocation:' || a.id, 'reservation:' || r.id
+  FROM fulfillment_allocation a
+  JOIN reservations_reservation r ON r.id = a.reservation_id
+  JOIN preorder_shop_customer c ON c.id = r.customer_id
+ WHERE a.id = ANY(%(ids)s)
+"""
+
+
+def allocate_variant(*, variant: Variant, now: dt.datetime | None = None) -> VariantAllocation:
+    """Release ended reservations' units and allocate free units in queue order; customers
+    who get a unit are told. Returns what changed."""
+    now = now or timezone.now()
+    campaign = variant.campaign
+    deadline = timezone.localtime(campaign.order_closes_at).strftime("%Y-%m-%d %H:%M")
+    params = {"variant": variant.pk, "now": now}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [QUEUE_LOCK, variant.pk])
+        cursor.execute(RELEASE_ENDED, params)
+        released = cursor.rowcount
+        cursor.execute(ALLOCATE, params)
+        ids = [row[0] for row in cursor.fetchall()]
+        if ids:
+            queue_from_select(
+                NOTIFY_ALLOCATED,
+                {"label": str(variant), "deadline": deadline, "ids": ids},
+            )
+    return VariantAllocation(variant=variant, released=released, allocated=len(ids))
+
+
+def allocate_campaign(
+    *, campaign: Campaign, now: dt.datetime | None = None, progress=None
+) -> list[VariantAllocation]:
+    """allocate_variant for each variant of the campaign (each in its own transaction)."""
+    results = []
+    for variant in campaign.variants.select_related("campaign").order_by("pk"):
+        results.append(allocate_variant(variant=variant, now=now))
+        if progress is not None:
+            progress(variant)
+    return results

@@ -1,0 +1,70 @@
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from fulfillment import allocation, selectors
+from reservations.models import Campaign
+
+
+class Command(BaseCommand):
+    help = (
+        "Give arrived stock to reservations in queue order, per variant, and release the "
+        "units of reservations that ended. Safe to run again; --dry-run changes nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--campaign", required=True, metavar="SLUG")
+        parser.add_argument("--dry-run", action="store_true")
+
+    def handle(self, *args, campaign: str, dry_run: bool, **options):
+        try:
+            target = Campaign.objects.get(slug=campaign)
+        except Campaign.DoesNotExist as exc:
+            raise CommandError(f"No campaign with slug '{campaign}'.") from exc
+        now = timezone.now()
+        total = target.variants.count()
+        done = 0
+
+        def progress(_variant) -> None:
+            nonlocal done
+            done += 1
+            bar = "#" * (30 * done // total)
+            self.stdout.write(f"\r[{bar:<30}] {done}/{total} variants", ending="")
+            self.stdout.flush()
+
+        with transaction.atomic():
+            results = allocation.allocate_campaign(campaign=target, now=now, progress=progress)
+            rows = selectors.stock_by_variant(campaign=target, now=now)
+            if dry_run:
+                transaction.set_rollback(True)  # nothing stays, nothing is sent
+        self.stdout.write("")
+        self._table(rows)
+        allocated = sum(r.allocated for r in results)
+        released = sum(r.released for r in results)
+        verb = "would allocate" if dry_run else "allocated"
+        self.stdout.write(
+            self.style.SUCCESS(f"{verb} {allocated:,} units, released {released:,}.")
+            + (" (dry run: nothing was changed)" if dry_run else "")
+        )
+
+    def _table(self, rows) -> None:
+        header = ("variant", "arrived", "allocated", "held for form", "waiting", "next in line")
+        lines = [
+            (
+                r.label,
+                f"{r.arrived:,}",
+                f"{r.allocated:,}",
+                f"{r.held_for_order_form:,}",
+                f"{r.waiting:,}",
+                "-" if r.next_position is None else f"#{r.next_position:,}",
+            )
+            for r in rows
+        ]
+        widths = [max(len(str(x)) for x in col) for col in zip(header, *lines, strict=False)]
+        for line in [header, *lines]:
+            self.stdout.write(
+                "  ".join(
+                    str(cell).ljust(w) if i == 0 else str(cell).rjust(w)
+                    for i, (cell, w) in enumerate(zip(line, widths, strict=True))
+                )
+            )
