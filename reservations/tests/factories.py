@@ -24,9 +24,9 @@ class CampaignFactory(factory.django.DjangoModelFactory):
     order_closes_at = factory.LazyAttribute(
         lambda c: c.reservation_closes_at + dt.timedelta(days=2)
     )
-    launch_date = factory.LazyAttribute(
-        lambda c: timezone.localdate(c.reservation_closes_at) + dt.timedelta(days=4)
-    )
+    # Launched yesterday by default, so tests can ship and deliver without waiting for the
+    # launch embargo; `before_launch` puts the launch after the order-form window.
+    launch_date = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=1))
 
     class Params:
         not_open_yet = factory.Trait(
@@ -46,6 +46,11 @@ class CampaignFactory(factory.django.DjangoModelFactory):
             ),
         )
         with_festival = factory.Trait(offers_festival_pickup=True, festival_capacity=100)
+        before_launch = factory.Trait(
+            launch_date=factory.LazyAttribute(
+                lambda c: timezone.localdate(c.order_closes_at) + dt.timedelta(days=2)
+            )
+        )
 
 
 class VariantFactory(factory.django.DjangoModelFactory):
