@@ -3,7 +3,7 @@ from django.utils import timezone
 
 from reservations.models import Campaign
 
-from . import allocation
+from . import allocation, pipeline
 
 
 @shared_task
@@ -15,4 +15,22 @@ def allocate_arrived_stock() -> int:
         result.allocated
         for campaign in campaigns
         for result in allocation.allocate_campaign(campaign=campaign, now=now)
+    )
+
+
+@shared_task
+def advance_pipeline() -> int:
+    """Beat: one task per variant with ready orders, so variants move in parallel."""
+    variant_ids = pipeline.variants_with_ready_orders()
+    for variant_id in variant_ids:
+        advance_variant.delay(variant_id)
+    return len(variant_ids)
+
+
+@shared_task(bind=True)
+def advance_variant(self, variant_id: int) -> int:
+    """Move the variant's ready orders to preparing in queue order. Idempotent: a repeat, a
+    redelivery or a run after a killed worker continues from the lowest ready position."""
+    return pipeline.advance_variant(
+        variant_id=variant_id, worker=f"celery:{self.request.hostname}"
     )

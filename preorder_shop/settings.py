@@ -158,6 +158,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Keep database connections across tasks (the Django fixup closes them after every task
+# otherwise, which costs a connection per task).
+CELERY_DB_REUSE_MAX = 1000
+# An unacknowledged task of a killed worker goes back to the queue after this long; the
+# beat-driven dispatchers re-enqueue idempotent work much sooner anyway.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "preorder_shop.tasks.sweep_outbox", "schedule": 30.0},
     "close-order-windows": {"task": "orders.tasks.close_order_windows", "schedule": 60.0},
@@ -165,6 +171,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "fulfillment.tasks.allocate_arrived_stock",
         "schedule": 60.0,
     },
+    "advance-pipeline": {"task": "fulfillment.tasks.advance_pipeline", "schedule": 15.0},
 }
 
 # Notification channels (the outbox sends through these) and one-time codes.

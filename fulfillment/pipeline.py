@@ -1,0 +1,75 @@
+"""The fulfilment pipeline: received orders move to preparing in queue-position order,
+per variant, in set-based batches.
+
+An order is ready when it is received, its reservation holds a unit (allocation) and no
+hold stops it. Batches of one variant are serialised by the advisory lock (2, variant id)
+and taken lowest positions first, each in its own transaction, so a later position never
+moves before an earlier ready one. Different variants run in parallel. A batch is
+idempotent (orders already moved are skipped), so a killed worker loses nothing: its
+transaction rolls back, and the next run starts again from the lowest ready position.
+"""
+
+import datetime as dt
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from orders.models import OrderStatus
+from orders.services import Actor, transition_many
+
+PIPELINE_LOCK = 2
+BATCH_SIZE = 2000
+
+READY = """
+SELECT o.id
+  FROM orders_order o
+  JOIN reservations_reservation r ON r.id = o.reservation_id
+ WHERE r.variant_id = %(variant)s AND o.status = 'received'
+   AND EXISTS (SELECT 1 FROM fulfillment_allocation a
+                WHERE a.reservation_id = r.id AND a.released_at IS NULL)
+   AND NOT EXISTS (SELECT 1 FROM fulfillment_orderhold h
+                    WHERE h.order_id = o.id AND h.released_at IS NULL)
+ ORDER BY r.position
+ LIMIT %(limit)s
+"""
+
+
+def advance_batch(
+    *, variant_id: int, worker: str, limit: int = BATCH_SIZE, now: dt.datetime | None = None
+) -> int:
+    """Move the next `limit` ready orders of the variant to preparing; returns how many."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PIPELINE_LOCK, variant_id])
+        cursor.execute(READY, {"variant": variant_id, "limit": limit})
+        ids = [row[0] for row in cursor.fetchall()]
+        if not ids:
+            return 0
+        moved = transition_many(
+            order_ids=ids,
+            to=OrderStatus.PREPARING,
+            actor=Actor.worker(worker),
+            now=now or timezone.now(),
+        )
+    return len(moved)
+
+
+def advance_variant(*, variant_id: int, worker: str, batch: int = BATCH_SIZE) -> int:
+    """Batches until the variant has no ready order left; returns how many moved."""
+    total = 0
+    while moved := advance_batch(variant_id=variant_id, worker=worker, limit=batch):
+        total += moved
+    return total
+
+
+def variants_with_ready_orders() -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT DISTINCT r.variant_id
+              FROM orders_order o JOIN reservations_reservation r ON r.id = o.reservation_id
+             WHERE o.status = 'received'
+               AND EXISTS (SELECT 1 FROM fulfillment_allocation a
+                            WHERE a.reservation_id = r.id AND a.released_at IS NULL)
+            """
+        )
+        return [row[0] for row in cursor.fetchall()]
