@@ -9,7 +9,9 @@ lower position still in flight. Variants are independent and may run in parallel
 A run is idempotent: it first releases the units of reservations that ended (cancelled,
 or expired at the order-form deadline), then gives every free unit of an arrived lot to
 the lowest positions still waiting. Freed units therefore go to the next in line, never
-to newcomers.
+to newcomers. Once the order-form deadline has passed only reservations with a submitted
+order are in line: a customer whose reservation is about to expire (close_order_window
+may not have run yet) is never told that a phone is reserved for them.
 """
 
 import datetime as dt
@@ -33,7 +35,7 @@ class VariantAllocation:
 
 RELEASE_ENDED = """
 UPDATE fulfillment_allocation a
-   SET released_at = %(now)s,
+   SET released_at = GREATEST(%(now)s, a.allocated_at),
        release_reason = CASE r.status WHEN 'expired' THEN 'order_deadline'
                                       ELSE 'reservation_ended' END
   FROM reservations_reservation r
@@ -59,7 +61,8 @@ units AS (
 waiting AS (
     SELECT r.id AS reservation_id, row_number() OVER (ORDER BY r.position) AS k
       FROM reservations_reservation r
-     WHERE r.variant_id = %(variant)s AND r.status IN ('active', 'ordered')
+     WHERE r.variant_id = %(variant)s
+       AND (r.status = 'ordered' OR (r.status = 'active' AND %(now)s < %(order_closes_at)s))
        AND NOT EXISTS (SELECT 1 FROM fulfillment_allocation a
                         WHERE a.reservation_id = r.id AND a.released_at IS NULL)
      ORDER BY r.position
@@ -91,7 +94,7 @@ def allocate_variant(*, variant: Variant, now: dt.datetime | None = None) -> Var
     now = now or timezone.now()
     campaign = variant.campaign
     deadline = timezone.localtime(campaign.order_closes_at).strftime("%Y-%m-%d %H:%M")
-    params = {"variant": variant.pk, "now": now}
+    params = {"variant": variant.pk, "now": now, "order_closes_at": campaign.order_closes_at}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [QUEUE_LOCK, variant.pk])
         cursor.execute(RELEASE_ENDED, params)

@@ -1,4 +1,8 @@
-"""Reads for ops and staff: the allocation picture per variant."""
+"""Reads for ops and staff: the allocation picture per variant.
+
+"Waiting" counts the reservations in line for a unit exactly as allocation sees them:
+holding, without a unit, and (after the order-form deadline) with a submitted order.
+"""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -23,7 +27,9 @@ STOCK_SQL = """
 WITH waiting AS (
     SELECT r.variant_id, count(*) AS n, min(r.position) AS next_position
       FROM reservations_reservation r
-     WHERE r.campaign_id = %(campaign)s AND r.status IN ('active', 'ordered')
+      JOIN reservations_campaign c ON c.id = r.campaign_id
+     WHERE r.campaign_id = %(campaign)s
+       AND (r.status = 'ordered' OR (r.status = 'active' AND %(now)s < c.order_closes_at))
        AND NOT EXISTS (SELECT 1 FROM fulfillment_allocation a
                         WHERE a.reservation_id = r.id AND a.released_at IS NULL)
      GROUP BY r.variant_id

@@ -1,3 +1,5 @@
+import contextlib
+
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -32,7 +34,10 @@ class Command(BaseCommand):
             self.stdout.write(f"\r[{bar:<30}] {done}/{total} variants", ending="")
             self.stdout.flush()
 
-        with transaction.atomic():
+        # A real run commits variant by variant (each holds its queue lock, and so pauses
+        # that variant's intake, only for its own statements). A dry run must see what it
+        # would do and then undo it, so it runs in one transaction that is rolled back.
+        with transaction.atomic() if dry_run else contextlib.nullcontext():
             results = allocation.allocate_campaign(campaign=target, now=now, progress=progress)
             rows = selectors.stock_by_variant(campaign=target, now=now)
             if dry_run:
