@@ -1,7 +1,11 @@
 """Demo stock for the demo campaign (seed_demo): a first wave before launch, a second after."""
 
 import datetime as dt
+import random
 
+from django.db import connection, transaction
+
+from preorder_shop.identifiers import ORDER_NUMBER
 from reservations.models import Campaign
 
 from .models import StockLot
@@ -24,3 +28,71 @@ def ensure_demo_lots(campaign: Campaign) -> int:
             )
             created += made
     return created
+
+
+def submit_synthetic_orders(campaign: Campaign, count: int, *, seed: int = 7) -> int:
+    """Give up to `count` active reservations of the campaign (lowest positions first) a
+    submitted order (status received, with its history row), in bulk: demo screens,
+    pipeline tests and benchmarks. Submission times are shuffled, as in real life."""
+    rng = random.Random(seed)  # noqa: S311 - demo data, not security
+    plan = campaign.rate_plans.order_by("monthly_fee_krw").first()
+    if plan is None:
+        raise ValueError("the campaign needs a rate plan first (seed_demo makes some)")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO orders_order
+                   (reservation_id, status, plan_id, join_type, port_in_carrier,
+                    port_in_number, recipient_name, recipient_phone, postcode, address_line1,
+                    address_line2, delivery_note, courier, tracking_number, created_at,
+                    updated_at)
+            SELECT r.id, 'draft', %(plan)s, 'new_line', '', '', c.name, c.phone, '04524',
+                   '서울특별시 중구 세종대로 110', '', '', '', '', r.created_at, r.created_at
+              FROM reservations_reservation r
+              JOIN preorder_shop_customer c ON c.id = r.customer_id
+             WHERE r.campaign_id = %(campaign)s AND r.status = 'active'
+               AND NOT EXISTS (SELECT 1 FROM orders_order o WHERE o.reservation_id = r.id
+                                  AND o.status NOT IN ('cancelled', 'discarded', 'expired'))
+             ORDER BY r.position
+             LIMIT %(count)s
+            RETURNING id, reservation_id, created_at
+            """,
+            {"plan": plan.pk, "campaign": campaign.pk, "count": count},
+        )
+        rows = cursor.fetchall()
+        if not rows:
+            return 0
+        fresh: set[str] = set()
+        while len(fresh) < len(rows):
+            fresh.add(ORDER_NUMBER.generate())
+        numbers = list(fresh)
+        rng.shuffle(numbers)  # random numbers, in no relation to queue positions
+        submitted = [
+            created + dt.timedelta(minutes=rng.randint(1, 600)) for _id, _r, created in rows
+        ]
+        ids = [row[0] for row in rows]
+        cursor.execute(
+            """
+            UPDATE orders_order o
+               SET status = 'received', number = x.number, submitted_at = x.at,
+                   updated_at = x.at
+              FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[]) AS x(id, number, at)
+             WHERE o.id = x.id
+            """,
+            [ids, numbers, submitted],
+        )
+        cursor.execute(
+            """
+            INSERT INTO orders_ordertransition
+                   (order_id, from_status, to_status, at, actor_kind, actor_user_id,
+                    actor_label, reason)
+            SELECT id, 'draft', 'received', submitted_at, 'customer', NULL, '', ''
+              FROM orders_order WHERE id = ANY(%s)
+            """,
+            [ids],
+        )
+        cursor.execute(
+            "UPDATE reservations_reservation SET status = 'ordered' WHERE id = ANY(%s)",
+            [[row[1] for row in rows]],
+        )
+    return len(rows)

@@ -11,6 +11,7 @@ transaction rolls back, and the next run starts again from the lowest ready posi
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -18,7 +19,6 @@ from orders.models import OrderStatus
 from orders.services import Actor, transition_many
 
 PIPELINE_LOCK = 2
-BATCH_SIZE = 2000
 
 READY = """
 SELECT o.id
@@ -35,12 +35,14 @@ SELECT o.id
 
 
 def advance_batch(
-    *, variant_id: int, worker: str, limit: int = BATCH_SIZE, now: dt.datetime | None = None
+    *, variant_id: int, worker: str, limit: int | None = None, now: dt.datetime | None = None
 ) -> int:
     """Move the next `limit` ready orders of the variant to preparing; returns how many."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PIPELINE_LOCK, variant_id])
-        cursor.execute(READY, {"variant": variant_id, "limit": limit})
+        cursor.execute(
+            READY, {"variant": variant_id, "limit": limit or settings.PIPELINE_BATCH_SIZE}
+        )
         ids = [row[0] for row in cursor.fetchall()]
         if not ids:
             return 0
@@ -53,7 +55,7 @@ def advance_batch(
     return len(moved)
 
 
-def advance_variant(*, variant_id: int, worker: str, batch: int = BATCH_SIZE) -> int:
+def advance_variant(*, variant_id: int, worker: str, batch: int | None = None) -> int:
     """Batches until the variant has no ready order left; returns how many moved."""
     total = 0
     while moved := advance_batch(variant_id=variant_id, worker=worker, limit=batch):

@@ -41,6 +41,15 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "development-only-secret-key-never-use-in-production"  # noqa: S105
 
+# Couriers sign their webhooks with this shared secret (HMAC-SHA256).
+COURIER_WEBHOOK_SECRET = os.environ.get("COURIER_WEBHOOK_SECRET", "")
+if not COURIER_WEBHOOK_SECRET:
+    if not DEBUG:
+        raise ImproperlyConfigured("COURIER_WEBHOOK_SECRET must be set when DEBUG is off.")
+    COURIER_WEBHOOK_SECRET = "development-only-courier-secret-never-use-in-production"  # noqa: S105
+# The development courier simulator hands over and delivers orders on its own (beat task).
+COURIER_SIMULATOR = env_bool("COURIER_SIMULATOR", DEBUG)
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -164,6 +173,8 @@ CELERY_DB_REUSE_MAX = 1000
 # An unacknowledged task of a killed worker goes back to the queue after this long; the
 # beat-driven dispatchers re-enqueue idempotent work much sooner anyway.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+# Orders the pipeline moves per transaction.
+PIPELINE_BATCH_SIZE = env_int("PIPELINE_BATCH_SIZE", 2000)
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "preorder_shop.tasks.sweep_outbox", "schedule": 30.0},
     "close-order-windows": {"task": "orders.tasks.close_order_windows", "schedule": 60.0},
@@ -173,6 +184,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "advance-pipeline": {"task": "fulfillment.tasks.advance_pipeline", "schedule": 15.0},
 }
+if COURIER_SIMULATOR:  # development: fake couriers hand over and deliver (fulfillment.simulator)
+    CELERY_BEAT_SCHEDULE["simulate-couriers"] = {
+        "task": "fulfillment.tasks.simulate_couriers",
+        "schedule": 60.0,
+    }
 
 # Notification channels (the outbox sends through these) and one-time codes.
 SMS_CHANNEL = os.environ.get("SMS_CHANNEL", "preorder_shop.channels.LogSmsChannel")

@@ -130,7 +130,9 @@ def ensure_synthetic_reservations(campaign: Campaign, count: int, *, seed: int =
     variants = list(campaign.variants.all())
     shares = {name: share for name, (_p, _c, share) in CATALOGUE.items()}
     weights = [shares.get(v.model_name, 0.1) for v in variants]
-    fulfilments = [Fulfilment.COURIER, Fulfilment.DAWN, Fulfilment.FESTIVAL]
+    demand = {Fulfilment.COURIER: 0.75, Fulfilment.DAWN: 0.2, Fulfilment.FESTIVAL: 0.05}
+    fulfilments = [value for value, _label in campaign.fulfilment_choices()]
+    fulfilment_weights = [demand[value] for value in fulfilments]
     taken = set(Reservation.objects.values_list("number", flat=True))
     now = timezone.now()
     span = max(now - campaign.reservation_opens_at, dt.timedelta(seconds=1))
@@ -145,7 +147,7 @@ def ensure_synthetic_reservations(campaign: Campaign, count: int, *, seed: int =
                 number = RESERVATION_NUMBER.generate()
             taken.add(number)
             variant = rng.choices(variants, weights)[0]
-            fulfilment = rng.choices(fulfilments, [0.75, 0.2, 0.05])[0]
+            fulfilment = rng.choices(fulfilments, fulfilment_weights)[0]
             created = campaign.reservation_opens_at + span * (i / len(customer_ids))
             buffer.write(
                 f"{campaign.pk}\t{variant.pk}\t{customer_id}\t{fulfilment}\t{number}\t"
