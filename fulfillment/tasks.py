@@ -1,9 +1,10 @@
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from reservations.models import Campaign
 
-from . import allocation, pipeline
+from . import allocation, couriers, pipeline, simulator
 
 
 @shared_task
@@ -34,3 +35,19 @@ def advance_variant(self, variant_id: int) -> int:
     return pipeline.advance_variant(
         variant_id=variant_id, worker=f"celery:{self.request.hostname}"
     )
+
+
+@shared_task
+def simulate_couriers() -> dict[str, int]:
+    """Beat, development only (settings.COURIER_SIMULATOR): fake couriers hand over and
+    deliver a bounded batch. Off, it does nothing, even when called by hand."""
+    if not settings.COURIER_SIMULATOR:
+        return {"handed_over": 0, "delivered": 0}
+    result = simulator.run()
+    return {"handed_over": result.handed_over, "delivered": result.delivered}
+
+
+@shared_task
+def prune_webhook_nonces() -> int:
+    """Forget courier-webhook nonces older than any request that could still be accepted."""
+    return couriers.prune_webhook_nonces()

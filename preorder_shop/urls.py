@@ -12,4 +12,5 @@ urlpatterns = [
     path("signout/", views.signout, name="signout"),
     path("", include("reservations.urls")),
     path("", include("orders.urls")),
+    path("couriers/", include("fulfillment.urls")),
 ]

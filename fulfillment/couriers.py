@@ -1,0 +1,395 @@
+"""Courier inputs: the tracking file, the signed webhook and the development simulator all
+end in record_courier_event, the one service that turns what a courier says into a stored
+CourierEvent and a state-machine move.
+
+The event row is written first and the order moved in the same transaction, so a refused
+move (illegal, embargoed, inconsistent) leaves no event behind, and a repeated input finds
+its event already there and changes nothing (unique external_id; unique (order, kind)).
+
+Messages here are for couriers and operators, not customers: plain English, each naming the
+field or rule that refused the input.
+"""
+
+import datetime as dt
+import hashlib
+import hmac
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from orders import services as order_services
+from orders.exceptions import ActorNotAllowed, EmbargoActive, IllegalTransition
+from orders.models import Order, OrderStatus
+from preorder_shop.exceptions import DomainError
+from preorder_shop.identifiers import ORDER_NUMBER, RESERVATION_NUMBER
+
+from .models import CourierEvent, CourierEventKind, CourierEventSource, WebhookNonce
+
+S = OrderStatus
+K = CourierEventKind
+
+# A courier's clock may run a little ahead of ours; an event further in the future is refused
+# (it would otherwise let a courier date a hand-over past the launch embargo).
+CLOCK_SKEW = dt.timedelta(minutes=5)
+# Signed webhooks must be this fresh (either way); nonces are kept at least twice as long.
+WEBHOOK_WINDOW = dt.timedelta(minutes=5)
+NONCE_RETENTION = 3 * WEBHOOK_WINDOW
+
+# What each kind of event moves the order to, and from where.
+TARGET = {K.HANDED_OVER: S.SHIPPED, K.DELIVERED: S.DELIVERED}
+SOURCE = {K.HANDED_OVER: S.PREPARING, K.DELIVERED: S.SHIPPED}
+FIELDS = ("event_id", "order_number", "courier", "tracking_number", "event", "occurred_at")
+
+
+class CourierError(DomainError):
+    """A courier input was refused; nothing was stored. `code` is stable for machines."""
+
+    code = "refused"
+    default_message = "The courier event was refused."
+
+
+class InvalidInput(CourierError):
+    """Missing or malformed fields; `errors` maps each field to its message."""
+
+    code = "invalid"
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
+
+
+class ReservationNumberGiven(CourierError):
+    code = "reservation_number"
+
+
+class InvalidOrderNumber(CourierError):
+    code = "invalid_order_number"
+
+
+class UnknownOrder(CourierError):
+    code = "unknown_order"
+
+
+class OrderCancelled(CourierError):
+    code = "order_cancelled"
+
+
+class EventNotAllowed(CourierError):
+    code = "not_allowed"
+
+
+class EmbargoRefused(CourierError):
+    code = "embargo"
+
+
+class EventConflict(CourierError):
+    """The input contradicts an event already recorded (same id, another fact)."""
+
+    code = "conflict"
+
+
+class BadSignature(CourierError):
+    code = "bad_signature"
+
+
+class StaleRequest(CourierError):
+    code = "stale_timestamp"
+
+
+class ReplayedRequest(CourierError):
+    code = "replayed"
+
+
+class Outcome(StrEnum):
+    RECORDED = "recorded"  # stored, and the order moved
+    CONFIRMED = "confirmed"  # stored; the order was already there (e.g. staff shipped it)
+    DUPLICATE = "duplicate"  # already stored before: nothing changed
+
+
+@dataclass(frozen=True)
+class CourierInput:
+    """One courier event, parsed and checked for form (not yet against the database)."""
+
+    external_id: str
+    order_number: str
+    courier: str
+    tracking_number: str
+    kind: CourierEventKind
+    occurred_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class CourierResult:
+    outcome: Outcome
+    order: Order
+    event: CourierEvent
+
+    @property
+    def duplicate(self) -> bool:
+        return self.outcome == Outcome.DUPLICATE
+
+
+def _text(value: object, name: str, max_length: int, errors: dict[str, str]) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        errors[name] = "is missing."
+        return ""
+    if not isinstance(value, str):
+        errors[name] = "must be a string."
+        return ""
+    value = value.strip()
+    if not value.isprintable():
+        errors[name] = "contains control characters."
+    elif len(value) > max_length:
+        errors[name] = f"is longer than {max_length} characters."
+    return value
+
+
+def parse_occurred_at(raw: str) -> dt.datetime:
+    """ISO 8601; a time without an offset is Korean time (what courier systems export)."""
+    value = dt.datetime.fromisoformat(raw.strip())
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, timezone.get_default_timezone())
+    return value
+
+
+def parse_input(data: Mapping[str, object]) -> CourierInput:
+    """Check the form of one event (a CSV row or a webhook body); all problems at once."""
+    errors: dict[str, str] = {}
+    external_id = _text(data.get("event_id"), "event_id", 100, errors)
+    order_number = _text(data.get("order_number"), "order_number", 32, errors)
+    courier = _text(data.get("courier"), "courier", 50, errors)
+    tracking_number = _text(data.get("tracking_number"), "tracking_number", 50, errors)
+    event = _text(data.get("event"), "event", 16, errors)
+    if event and event not in K.values:
+        errors["event"] = f"must be one of {', '.join(K.values)}; got “{event}”."
+    raw_at = _text(data.get("occurred_at"), "occurred_at", 64, errors)
+    occurred_at = None
+    if raw_at:
+        try:
+            occurred_at = parse_occurred_at(raw_at)
+        except ValueError:
+            errors["occurred_at"] = (
+                f"“{raw_at}” is not an ISO 8601 date and time (e.g. 2025-03-14T09:30:00+09:00)."
+            )
+    if errors:
+        raise InvalidInput(errors)
+    return CourierInput(
+        external_id=external_id,
+        order_number=order_number,
+        courier=courier,
+        tracking_number=tracking_number,
+        kind=K(event),
+        occurred_at=occurred_at,
+    )
+
+
+def clean_order_number(raw: str) -> str:
+    """The 11-digit order number in `raw`, or a specific error (a reservation number given
+    instead, wrong length, mistyped digit)."""
+    value = unicodedata.normalize("NFKC", "".join(raw.split())).replace("-", "")
+    if not (value.isascii() and value.isdigit()):
+        raise InvalidOrderNumber(
+            f"“{raw}” is not an order number: an order number has digits only."
+        )
+    if len(value) == RESERVATION_NUMBER.length:
+        raise ReservationNumberGiven(
+            f"“{raw}” is an 8-digit reservation number, not an order number: "
+            "give the customer's 11-digit order number."
+        )
+    if len(value) != ORDER_NUMBER.length:
+        raise InvalidOrderNumber(
+            f"“{raw}” is not an order number: it has {len(value)} digits, an order number 11."
+        )
+    if value.startswith("0"):
+        raise InvalidOrderNumber(f"“{raw}” is not an order number: none starts with 0.")
+    if not ORDER_NUMBER.is_valid(value):
+        raise InvalidOrderNumber(
+            f"“{raw}” is not a valid order number: its check digit is wrong (a mistyped digit?)."
+        )
+    return value
+
+
+def find_order(order_number: str) -> Order:
+    number = clean_order_number(order_number)
+    try:
+        return Order.objects.get(number=number)
+    except Order.DoesNotExist:
+        raise UnknownOrder(f"No order has the number {number}.") from None
+
+
+def record_courier_event(
+    *, data: CourierInput, source: str, now: dt.datetime | None = None
+) -> CourierResult:
+    """Store what the courier said and move the order: handed over -> shipped (with the
+    courier and tracking number), delivered -> delivered. One transaction.
+
+    The move is dated when the courier says it happened (`occurred_at`), so the launch
+    embargo applies to when the parcel really moved; an event dated in the future, or
+    before the order's previous step, is refused. A repeat (same event id, or the same
+    kind for the same order and tracking number) changes nothing and says so.
+    """
+    now = now or timezone.now()
+    if source not in CourierEventSource.values:
+        raise ValueError(f"unknown source {source!r}")
+    order = find_order(data.order_number)
+    with transaction.atomic():
+        order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
+        repeat = _repeat(order, data)
+        if repeat is not None:
+            return CourierResult(Outcome.DUPLICATE, order, repeat)
+        already_there = _check_event(order, data, now)
+        try:
+            with transaction.atomic():
+                event = CourierEvent.objects.create(
+                    order=order,
+                    kind=data.kind,
+                    courier=data.courier,
+                    tracking_number=data.tracking_number,
+                    occurred_at=data.occurred_at,
+                    received_at=now,
+                    source=source,
+                    external_id=data.external_id,
+                )
+        except IntegrityError:
+            # The same event id arrived for another order at this very moment.
+            raise EventConflict(
+                f"Event id {data.external_id} is already used by another courier event."
+            ) from None
+        if already_there:
+            return CourierResult(Outcome.CONFIRMED, order, event)
+        try:
+            moved = order_services.transition(
+                order=order,
+                to=TARGET[data.kind],
+                actor=order_services.Actor.courier(data.courier),
+                courier=data.courier,
+                tracking_number=data.tracking_number,
+                now=data.occurred_at,
+            )
+        except EmbargoActive as exc:
+            raise EmbargoRefused(f"Order {order.number}: {exc.message}") from exc
+        except (IllegalTransition, ActorNotAllowed) as exc:
+            raise EventNotAllowed(f"Order {order.number}: {exc.message}") from exc
+    return CourierResult(Outcome.RECORDED, moved, event)
+
+
+def _repeat(order: Order, data: CourierInput) -> CourierEvent | None:
+    """The event already stored for this input, or None; an input that contradicts a stored
+    event (same id for another fact, another tracking number) is refused."""
+    same_id = CourierEvent.objects.filter(external_id=data.external_id).first()
+    if same_id is not None:
+        if same_id.order_id == order.pk and same_id.kind == data.kind:
+            return same_id
+        raise EventConflict(
+            f"Event id {data.external_id} was already recorded for another event "
+            f"({same_id.kind} of order {same_id.order.number})."
+        )
+    same_kind = CourierEvent.objects.filter(order=order, kind=data.kind).first()
+    if same_kind is None:
+        return None
+    if same_kind.tracking_number == data.tracking_number:
+        return same_kind  # the courier sent the same fact again under a new id
+    raise EventConflict(
+        f"Order {order.number} was already {same_kind.get_kind_display().lower()} "
+        f"with tracking number {same_kind.tracking_number}, not {data.tracking_number}."
+    )
+
+
+def _check_event(order: Order, data: CourierInput, now: dt.datetime) -> bool:
+    """Refuse an event the order cannot take; True when the order is already where the
+    event would move it (staff recorded it before the courier's word arrived)."""
+    label = str(S(order.status).label)
+    if order.status == S.CANCELLED:
+        raise OrderCancelled(f"Order {order.number} is cancelled: it must not be shipped.")
+    if data.occurred_at > now + CLOCK_SKEW:
+        raise EventNotAllowed(
+            f"Order {order.number}: the event is dated in the future "
+            f"({timezone.localtime(data.occurred_at):%Y-%m-%d %H:%M})."
+        )
+    target = TARGET[data.kind]
+    already_there = order.status == target or (target == S.SHIPPED and order.status == S.DELIVERED)
+    if already_there:
+        if order.tracking_number != data.tracking_number:
+            raise EventConflict(
+                f"Order {order.number} is “{label}” with tracking number "
+                f"{order.tracking_number}, not {data.tracking_number}."
+            )
+        return True
+    if order.status != SOURCE[data.kind]:
+        need = str(S(SOURCE[data.kind]).label)
+        raise EventNotAllowed(
+            f"Order {order.number} is “{label}”: it must be “{need}” for the event “{data.kind}”."
+        )
+    if data.kind == K.DELIVERED and order.tracking_number != data.tracking_number:
+        raise EventConflict(
+            f"Order {order.number} was shipped with tracking number {order.tracking_number}, "
+            f"not {data.tracking_number}."
+        )
+    previous = order.preparing_at if data.kind == K.HANDED_OVER else order.shipped_at
+    if previous is not None and data.occurred_at < previous:
+        raise EventNotAllowed(
+            f"Order {order.number}: the event is dated "
+            f"{timezone.localtime(data.occurred_at):%Y-%m-%d %H:%M}, before the order became "
+            f"“{label}” ({timezone.localtime(previous):%Y-%m-%d %H:%M})."
+        )
+    return False
+
+
+# The webhook's signature: hex HMAC-SHA256 over f"{timestamp}.{nonce}.{raw body}".
+
+
+def sign_webhook(*, timestamp: str, nonce: str, body: bytes, secret: str | None = None) -> str:
+    key = (secret or settings.COURIER_WEBHOOK_SECRET).encode()
+    message = timestamp.encode() + b"." + nonce.encode() + b"." + body
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def verify_webhook(
+    *,
+    timestamp: str | None,
+    nonce: str | None,
+    signature: str | None,
+    body: bytes,
+    now: dt.datetime | None = None,
+) -> None:
+    """Refuse a request that is unsigned, wrongly signed, stale or replayed; otherwise spend
+    its nonce (committed at once: a replay is refused even if the event itself fails)."""
+    now = now or timezone.now()
+    if not (timestamp and nonce and signature):
+        raise BadSignature(
+            "Missing X-Courier-Timestamp, X-Courier-Nonce or X-Courier-Signature header."
+        )
+    expected = sign_webhook(timestamp=timestamp, nonce=nonce, body=body)
+    given = signature.strip().lower()
+    if not (given.isascii() and hmac.compare_digest(expected, given)):
+        raise BadSignature("The signature does not match the request.")
+    try:
+        sent_at = dt.datetime.fromtimestamp(int(timestamp), tz=dt.UTC)
+    except (ValueError, OverflowError, OSError):
+        raise BadSignature("X-Courier-Timestamp must be unix seconds.") from None
+    if abs(now - sent_at) > WEBHOOK_WINDOW:
+        raise StaleRequest(
+            "The request's timestamp is more than 5 minutes away from our clock: resend it "
+            "with a fresh timestamp and nonce."
+        )
+    if len(nonce) > WebhookNonce._meta.get_field("nonce").max_length:
+        raise BadSignature("X-Courier-Nonce is longer than 64 characters.")
+    try:
+        with transaction.atomic():
+            WebhookNonce.objects.create(nonce=nonce, received_at=now)
+    except IntegrityError:
+        raise ReplayedRequest(
+            "This nonce was already used: a replayed request is not processed again."
+        ) from None
+
+
+def prune_webhook_nonces(*, now: dt.datetime | None = None) -> int:
+    """Forget nonces too old to matter (their requests would be refused as stale anyway)."""
+    now = now or timezone.now()
+    deleted, _ = WebhookNonce.objects.filter(received_at__lt=now - NONCE_RETENTION).delete()
+    return deleted

@@ -1,0 +1,113 @@
+"""`manage.py import_tracking FILE.csv`: a courier's tracking file, all or nothing."""
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from fulfillment import couriers
+from fulfillment.models import CourierEventKind, CourierEventSource
+
+# The columns, in the order couriers are asked to send them.
+REQUIRED = ("order_number", "courier", "tracking_number", "event", "occurred_at", "event_id")
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a courier's tracking file (CSV with the columns order_number, courier, "
+        "tracking_number, event (handed_over or delivered), occurred_at (ISO 8601; without "
+        "an offset it is Korean time) and event_id). Hand-overs ship orders, deliveries "
+        "deliver them. All or nothing: any bad row and nothing changes. Re-importing a file "
+        "changes nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--dry-run", action="store_true", help="Check and report only.")
+        parser.add_argument("--encoding", default="utf-8-sig", help="Default: UTF-8.")
+
+    def handle(self, *args, file: Path, dry_run: bool, encoding: str, **options):
+        rows = self._read(file, encoding)
+        errors: list[str] = []
+        parsed: list[tuple[int, couriers.CourierInput]] = []
+        for line, row in rows:
+            try:
+                parsed.append((line, couriers.parse_input(row)))
+            except couriers.CourierError as error:
+                errors.append(f"line {line}: {error.message}")
+        # A file is a log: apply it in the order things happened, hand-over before delivery.
+        parsed.sort(
+            key=lambda item: (item[1].occurred_at, item[1].kind != CourierEventKind.HANDED_OVER)
+        )
+        counts: Counter[str] = Counter()
+        now = timezone.now()
+        with transaction.atomic():
+            for line, data in parsed:
+                try:
+                    result = couriers.record_courier_event(
+                        data=data, source=CourierEventSource.FILE, now=now
+                    )
+                except couriers.CourierError as error:
+                    errors.append(f"line {line}: {error.message}")
+                    continue
+                counts[self._bucket(result)] += 1
+            if errors or dry_run:
+                transaction.set_rollback(True)  # nothing stays, nothing is sent
+        if errors:
+            for message in sorted(errors, key=_line_number):
+                self.stderr.write(message)
+            raise CommandError(
+                f"{file}: {len(errors)} error(s) in {len(rows)} row(s); nothing was imported."
+            )
+        verb = "would be " if dry_run else ""
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{len(rows)} row(s): {counts['handed_over']} {verb}handed over (shipped), "
+                f"{counts['delivered']} {verb}delivered, "
+                f"{counts['confirmed']} confirmed (order already there), "
+                f"{counts['duplicate']} duplicate(s) skipped."
+            )
+            + (" Dry run: nothing was changed." if dry_run else "")
+        )
+
+    def _bucket(self, result: couriers.CourierResult) -> str:
+        if result.outcome == couriers.Outcome.RECORDED:
+            return str(result.event.kind)
+        return result.outcome.value
+
+    def _read(self, file: Path, encoding: str) -> list[tuple[int, dict]]:
+        try:
+            with file.open(newline="", encoding=encoding) as handle:
+                reader = csv.DictReader(handle, restkey="\0extra")
+                header = reader.fieldnames or []
+                missing = [name for name in REQUIRED if name not in header]
+                if not header:
+                    raise CommandError(f"{file}: the file is empty (no header row).")
+                if missing:
+                    raise CommandError(
+                        f"{file}: missing column(s) {', '.join(missing)}; the header must "
+                        f"name {', '.join(REQUIRED)}. Nothing was imported."
+                    )
+                rows = [(reader.line_num, row) for row in reader]
+        except OSError as exc:
+            raise CommandError(f"{file}: cannot read it ({exc.strerror}).") from exc
+        except UnicodeDecodeError as exc:
+            raise CommandError(
+                f"{file}: not {encoding} text (byte {exc.start}); try --encoding cp949."
+            ) from exc
+        except csv.Error as exc:
+            raise CommandError(f"{file}: not a readable CSV file ({exc}).") from exc
+        bad = [line for line, row in rows if "\0extra" in row]
+        if bad:
+            raise CommandError(
+                f"{file}: line(s) {', '.join(map(str, bad))} have more fields than the header. "
+                "Nothing was imported."
+            )
+        return rows
+
+
+def _line_number(message: str) -> int:
+    return int(message.split(":", 1)[0].removeprefix("line "))

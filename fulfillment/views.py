@@ -1,0 +1,72 @@
+"""The courier webhook: a thin door into fulfillment.couriers (checks, then one service)."""
+
+import json
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from . import couriers
+from .models import CourierEventSource
+
+# Every refusal has its status: the courier's system can tell "fix it" from "retry it".
+STATUS = {
+    couriers.BadSignature: 401,
+    couriers.StaleRequest: 401,
+    couriers.ReplayedRequest: 409,
+    couriers.InvalidInput: 400,
+    couriers.InvalidOrderNumber: 400,
+    couriers.ReservationNumberGiven: 400,
+    couriers.UnknownOrder: 404,
+    couriers.OrderCancelled: 409,
+    couriers.EventNotAllowed: 409,
+    couriers.EmbargoRefused: 409,
+    couriers.EventConflict: 409,
+}
+
+
+def _refusal(error: couriers.CourierError) -> JsonResponse:
+    body = {"error": error.code, "message": str(error.message)}
+    if isinstance(error, couriers.InvalidInput):
+        body["fields"] = error.errors
+    return JsonResponse(body, status=STATUS.get(type(error), 400))
+
+
+@csrf_exempt  # couriers authenticate with an HMAC signature, not a session cookie
+def courier_webhook(request: HttpRequest) -> JsonResponse:
+    if request.method != "POST":
+        return JsonResponse(
+            {"error": "method_not_allowed", "message": "Use POST."},
+            status=405,
+            headers={"Allow": "POST"},
+        )
+    body = request.body
+    try:
+        couriers.verify_webhook(
+            timestamp=request.headers.get("X-Courier-Timestamp"),
+            nonce=request.headers.get("X-Courier-Nonce"),
+            signature=request.headers.get("X-Courier-Signature"),
+            body=body,
+        )
+        data = _json_object(body)
+        result = couriers.record_courier_event(
+            data=couriers.parse_input(data), source=CourierEventSource.WEBHOOK
+        )
+    except couriers.CourierError as error:
+        return _refusal(error)
+    return JsonResponse(
+        {
+            "status": result.outcome.value,
+            "order_number": result.order.number,
+            "order_status": result.order.status,
+        }
+    )
+
+
+def _json_object(body: bytes) -> dict:
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise couriers.InvalidInput({"body": "is not valid UTF-8 JSON."}) from None
+    if not isinstance(data, dict):
+        raise couriers.InvalidInput({"body": "must be a JSON object."})
+    return data
