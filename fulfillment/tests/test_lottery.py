@@ -6,10 +6,12 @@ import datetime as dt
 import hashlib
 import hmac
 import io
+import threading
+import time
 
 import pytest
 from django.core.management import CommandError, ManagementUtility, call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 
 from fulfillment import lottery
@@ -458,3 +460,84 @@ def test_verify_before_the_reveal_says_there_is_nothing_to_check_yet():
     status, output = run_verify(campaign)
     assert status == 1
     assert "not revealed yet" in output
+
+
+# -- concurrency ---------------------------------------------------------------------------
+
+
+def in_thread(target) -> tuple[threading.Thread, list]:
+    """Run `target` on its own database connection; its result or exception lands in the list."""
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append(target())
+        except Exception as exc:  # handed to the test, which asserts on it
+            outcome.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reveal_waits_for_a_festival_reservation_still_in_flight():
+    """Sequence order is not commit order: an intake transaction that began before the
+    window closed may commit after the reveal started. The reveal must wait for it (the
+    variant's queue lock) rather than draw without it."""
+    variant = festival_variant(capacity=1)
+    early = festival(variant)
+    campaign = variant.campaign
+    lottery.commit_draw(campaign=campaign, seed=SEED)
+    inserted, release = threading.Event(), threading.Event()
+
+    def intake() -> str:
+        with transaction.atomic():
+            late = festival(variant)  # the trigger holds the queue lock until commit
+            inserted.set()
+            release.wait(10)
+            time.sleep(0.5)  # a reveal that does not wait finishes meanwhile
+            return late.number
+
+    intake_thread, intake_outcome = in_thread(intake)
+    assert inserted.wait(10)
+    reveal_thread, reveal_outcome = in_thread(
+        lambda: lottery.reveal_draw(campaign=campaign, seed=SEED, now=after_close(campaign))
+    )
+    release.set()
+    intake_thread.join(20)
+    reveal_thread.join(20)
+
+    late_number = intake_outcome[0]
+    assert reveal_outcome[0].entrants == 2, reveal_outcome
+    assert set(FestivalEntry.objects.values_list("reservation__number", flat=True)) == {
+        early.number,
+        late_number,
+    }
+    assert lottery.verify_draw(campaign=campaign).ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_reveals_draw_once():
+    variant = festival_variant(capacity=2)
+    for _ in range(6):
+        festival(variant)
+    campaign = variant.campaign
+    lottery.commit_draw(campaign=campaign, seed=SEED)
+    barrier = threading.Barrier(2)
+
+    def reveal():
+        barrier.wait(10)
+        return lottery.reveal_draw(campaign=campaign, seed=SEED, now=after_close(campaign))
+
+    runs = [in_thread(reveal) for _ in range(2)]
+    for thread, _ in runs:
+        thread.join(20)
+    results = [outcome[0] for _, outcome in runs]
+
+    assert sorted(r.changed for r in results) == [False, True], results
+    assert all((r.entrants, r.winners) == (6, 2) for r in results)
+    assert FestivalEntry.objects.count() == 6
+    assert OutboxMessage.objects.filter(template_key__startswith="festival.").count() == 6
