@@ -5,6 +5,7 @@ import itertools
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils import timezone
 
 from fulfillment import allocation, pipeline
@@ -13,6 +14,7 @@ from fulfillment.models import OrderHold, StockLot
 from orders.models import Order, OrderStatus, OrderTransition
 from orders.services import Actor, ActorNotAllowed, transition_many
 from orders.tests.factories import RatePlanFactory
+from preorder_shop.customer_session import SESSION_KEY
 from preorder_shop.models import OutboxMessage
 from reservations.demo import ensure_synthetic_reservations
 from reservations.tests.factories import CampaignFactory, VariantFactory
@@ -132,3 +134,14 @@ def test_synthetic_order_numbers_do_not_follow_positions(campaign):
     numbers = [int(o.number) for o in orders_by_position(variant)]
     ascending = sum(a < b for a, b in itertools.pairwise(numbers))
     assert 5 < ascending < 34  # a random order, not sorted either way
+
+
+def test_the_reservation_page_says_a_phone_is_reserved_only_when_it_is(client, campaign):
+    variant = setup_variant(campaign, reservations=2, orders=0, units=1)
+    first, second = variant.reservations.order_by("position")
+    for reservation, expected in [(first, True), (second, False)]:
+        session = client.session
+        session[SESSION_KEY] = reservation.customer_id
+        session.save()
+        page = client.get(reverse("orders:reservation_detail", args=[reservation.number]))
+        assert ("A phone is reserved for you." in page.content.decode()) is expected
