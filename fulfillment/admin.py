@@ -1,7 +1,22 @@
-from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
+import unicodedata
 
-from .models import Allocation, StockLot
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from orders.models import Order
+from preorder_shop.exceptions import DomainError
+from preorder_shop.identifiers import ORDER_NUMBER, RESERVATION_NUMBER
+from reservations.models import Campaign
+
+from . import audit, holds
+from .models import Allocation, OrderHold, StockLot
 
 
 @admin.register(StockLot)
@@ -31,6 +46,24 @@ class AllocationAdmin(admin.ModelAdmin):
     search_fields = ["=reservation__number", "=lot__reference"]
     show_full_result_count = False
 
+    def get_urls(self):
+        # The fairness audit reads allocations (and orders): whoever may view allocations
+        # may see it.
+        site = self.admin_site
+        urls = [
+            path(
+                "fairness/",
+                site.admin_view(lambda request: fairness_view(request, site)),
+                name="fulfillment_fairness",
+            ),
+            path(
+                "stuck/",
+                site.admin_view(lambda request: stuck_view(request, site)),
+                name="fulfillment_stuck_orders",
+            ),
+        ]
+        return urls + super().get_urls()
+
     def has_add_permission(self, request):
         return False  # units are allocated by the FCFS allocation run only
 
@@ -47,3 +80,246 @@ class AllocationAdmin(admin.ModelAdmin):
     @admin.display(description=_("queue position"), ordering="reservation__position")
     def position(self, obj: Allocation) -> int:
         return obj.reservation.position
+
+
+# Holds, the fairness audit and stuck orders.
+
+
+class HoldActiveFilter(admin.SimpleListFilter):
+    title = _("hold")
+    parameter_name = "active"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Active")), ("no", _("Released"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(released_at__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(released_at__isnull=False)
+        return queryset
+
+
+class PlaceHoldForm(forms.Form):
+    order_number = forms.CharField(label=_("Order number"), max_length=20)
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept with the hold; the audit shows it as the reason the order waited."),
+    )
+
+    def clean_order_number(self) -> Order:
+        value = unicodedata.normalize("NFKC", "".join(self.cleaned_data["order_number"].split()))
+        value = value.replace("-", "")
+        if not (value.isascii() and value.isdigit()):
+            raise forms.ValidationError(_("An order number has digits only."))
+        if len(value) == RESERVATION_NUMBER.length:
+            raise forms.ValidationError(
+                _(
+                    "This looks like a reservation number (8 digits). "
+                    "Enter the 11-digit order number instead."
+                )
+            )
+        if not ORDER_NUMBER.is_valid(value):
+            raise forms.ValidationError(
+                _("This is not a valid 11-digit order number. Check it for a mistyped digit.")
+            )
+        order = Order.objects.filter(number=value).first()
+        if order is None:
+            raise forms.ValidationError(_("No order has this number."))
+        return order
+
+
+@admin.register(OrderHold)
+class OrderHoldAdmin(admin.ModelAdmin):
+    """Holds are placed through the "Place a hold" form (holds.place_hold) and ended by the
+    "Release" action (holds.release_hold); rows are never edited or deleted."""
+
+    list_display = [
+        "order_number",
+        "order_status",
+        "variant",
+        "position",
+        "reason",
+        "placed_by",
+        "placed_at",
+        "released_by",
+        "released_at",
+    ]
+    list_filter = [HoldActiveFilter, "order__status"]
+    list_select_related = ["order__reservation__variant", "placed_by", "released_by"]
+    search_fields = ["=order__number"]
+    search_help_text = _("Search by order number, exactly.")
+    ordering = ["-placed_at"]
+    fields = [
+        "order_number",
+        "order_status",
+        "variant",
+        "position",
+        "reason",
+        "placed_by",
+        "placed_at",
+        "released_by",
+        "released_at",
+    ]
+    readonly_fields = fields
+    actions = ["release"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a released hold stays as the record of why the order waited
+
+    def get_urls(self):
+        urls = [
+            path(
+                "place/",
+                self.admin_site.admin_view(self.place_view),
+                name="fulfillment_orderhold_place",
+            ),
+        ]
+        return urls + super().get_urls()
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # The model form cannot go through the service: "Add hold" opens the place form.
+        return HttpResponseRedirect(reverse("admin:fulfillment_orderhold_place"))
+
+    def place_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        initial = {"order_number": request.GET.get("order", "")}
+        form = PlaceHoldForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            try:
+                hold = holds.place_hold(
+                    order=form.cleaned_data["order_number"],
+                    staff_user=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(
+                    request,
+                    _("Order %(number)s is on hold. It keeps its place in line.")
+                    % {"number": hold.order.number},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:fulfillment_orderhold_changelist"))
+        return TemplateResponse(
+            request,
+            "admin/fulfillment/orderhold/place.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Put an order on hold"),
+                "form": form,
+                "opts": self.model._meta,
+            },
+        )
+
+    @admin.action(description=_("Release"), permissions=["change"])
+    def release(self, request, queryset):
+        released = 0
+        for hold in queryset.filter(released_at__isnull=True).select_related("order"):
+            try:
+                holds.release_hold(order=hold.order, staff_user=request.user)
+            except DomainError as exc:
+                self.message_user(request, f"{hold.order}: {exc.message}", messages.ERROR)
+            else:
+                released += 1
+        self.message_user(
+            request,
+            ngettext("%(n)d hold released.", "%(n)d holds released.", released) % {"n": released},
+            messages.SUCCESS if released else messages.WARNING,
+        )
+
+    @admin.display(description=_("order"), ordering="order__number")
+    def order_number(self, obj: OrderHold) -> str:
+        url = reverse("admin:orders_order_change", args=[obj.order_id])
+        return format_html('<a href="{}">{}</a>', url, obj.order.number)
+
+    @admin.display(description=_("order status"), ordering="order__status")
+    def order_status(self, obj: OrderHold) -> str:
+        return obj.order.get_status_display()
+
+    @admin.display(description=_("variant"))
+    def variant(self, obj: OrderHold) -> str:
+        return str(obj.order.reservation.variant)
+
+    @admin.display(description=_("queue position"), ordering="order__reservation__position")
+    def position(self, obj: OrderHold) -> int:
+        return obj.order.reservation.position
+
+
+def _chosen_campaign(request) -> Campaign | None:
+    campaigns = Campaign.objects.order_by("-launch_date", "-pk")
+    slug = request.GET.get("campaign")
+    if slug:
+        return campaigns.filter(slug=slug).first()
+    return campaigns.first()
+
+
+def fairness_view(request, admin_site):
+    """The fairness audit of one campaign: per-variant summary and unexplained pairs."""
+    if not request.user.has_perm("fulfillment.view_allocation"):
+        raise PermissionDenied
+    campaign = _chosen_campaign(request)
+    report = audit.fairness_report(campaign=campaign, limit=100) if campaign else None
+    return TemplateResponse(
+        request,
+        "admin/fulfillment/fairness.html",
+        {
+            **admin_site.each_context(request),
+            "title": _("Fairness audit"),
+            "campaigns": Campaign.objects.order_by("-launch_date", "-pk"),
+            "campaign": campaign,
+            "report": report,
+            "reasons": audit.Justification.choices,
+            "summary": [
+                {
+                    **vars(row),
+                    "reason_counts": [row.justified[v] for v in audit.Justification.values],
+                }
+                for row in (report.variants if report else [])
+            ],
+        },
+    )
+
+
+def stuck_view(request, admin_site):
+    """Received orders overtaken by a later position of their variant, oldest first."""
+    if not request.user.has_perm("fulfillment.view_allocation"):
+        raise PermissionDenied
+    campaign = _chosen_campaign(request)
+    rows = audit.stuck_orders(campaigns=[campaign]) if campaign else []
+    orders = Order.objects.select_related("reservation__customer", "reservation__variant").in_bulk(
+        [r.order_id for r in rows]
+    )
+    on_hold = dict(
+        OrderHold.objects.filter(
+            order_id__in=[r.order_id for r in rows], released_at__isnull=True
+        ).values_list("order_id", "reason")
+    )
+    labels = dict(audit.Justification.choices)
+    lines = [
+        {
+            "order": orders[r.order_id],
+            "customer": str(orders[r.order_id].reservation.customer),  # masked
+            "position": r.position,
+            "submitted_at": r.submitted_at,
+            "overtaken_since": r.overtaken_since,
+            "reasons": [labels[reason] for reason in r.reasons],
+            "hold_reason": on_hold.get(r.order_id, ""),
+            "unexplained_pairs": r.unexplained_pairs,
+        }
+        for r in rows
+    ]
+    return TemplateResponse(
+        request,
+        "admin/fulfillment/stuck.html",
+        {
+            **admin_site.each_context(request),
+            "title": _("Stuck orders"),
+            "campaigns": Campaign.objects.order_by("-launch_date", "-pk"),
+            "campaign": campaign,
+            "lines": lines,
+        },
+    )
