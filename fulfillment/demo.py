@@ -1,9 +1,10 @@
-"""Demo stock for the demo campaign (seed_demo): a first wave before launch, a second after."""
+"""Demo stock and orders for the demo campaign (seed_demo), in bulk."""
 
 import datetime as dt
 import random
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from preorder_shop.identifiers import ORDER_NUMBER
 from reservations.models import Campaign
@@ -12,11 +13,11 @@ from .models import StockLot
 
 
 def ensure_demo_lots(campaign: Campaign) -> int:
-    """Two waves per variant, sized from its reservations so some wait for the second."""
-    launch = dt.datetime.combine(campaign.launch_date, dt.time(0, 0), tzinfo=dt.UTC)
+    """Two waves per variant: one already arrived, one arriving an hour after the first
+    seeding (so the demo shows a wave coming in and the queue moving)."""
     waves = [
         ("W1", campaign.reservation_opens_at, 30),
-        ("W2", launch + dt.timedelta(days=3), 20),
+        ("W2", timezone.now() + dt.timedelta(hours=1), 20),
     ]
     created = 0
     for variant in campaign.variants.all():

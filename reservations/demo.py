@@ -59,7 +59,9 @@ def ensure_demo_campaign(*, now: dt.datetime | None = None) -> Campaign:
             "reservation_closes_at": now + dt.timedelta(days=3),
             "order_opens_at": now - dt.timedelta(hours=1),
             "order_closes_at": now + dt.timedelta(days=5),
-            "launch_date": today + dt.timedelta(days=7),
+            # The demo is set on launch day, so a person can follow an order all the way
+            # to "delivered" (the embargo lifts at midnight) without waiting a week.
+            "launch_date": today,
             "per_customer_limit": 1,
             "offers_courier": True,
             "offers_dawn_delivery": True,

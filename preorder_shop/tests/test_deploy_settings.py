@@ -27,6 +27,7 @@ HARDENING_OVERRIDES = (
 def production_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in HARDENING_OVERRIDES}
     env.pop("SECRET_KEY", None)
+    env.pop("COURIER_WEBHOOK_SECRET", None)
     env.update(
         DJANGO_SETTINGS_MODULE="preorder_shop.settings",
         DEBUG="0",
@@ -57,7 +58,7 @@ def random_secret_key() -> str:
 def test_check_deploy_passes_with_production_settings():
     result = run(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        production_env(SECRET_KEY=random_secret_key()),
+        production_env(SECRET_KEY=random_secret_key(), COURIER_WEBHOOK_SECRET=random_secret_key()),
     )
     assert result.returncode == 0, (
         f"manage.py check --deploy exited {result.returncode}\n"
@@ -72,13 +73,21 @@ def test_settings_refuse_to_load_without_secret_key_when_debug_is_off(secret_key
         env["SECRET_KEY"] = secret_key
     result = run(["-c", "import django; django.setup()"], env)
     assert result.returncode != 0, f"settings loaded without SECRET_KEY:\n{result.stdout}"
-    assert "ImproperlyConfigured" in result.stderr, result.stderr
+    assert "SECRET_KEY must be set" in result.stderr, result.stderr
 
 
-def test_settings_load_with_debug_off_and_a_secret_key():
-    """The control for the test above: with a key the same command succeeds."""
+def test_settings_refuse_to_load_without_the_courier_secret_when_debug_is_off():
+    result = run(
+        ["-c", "import django; django.setup()"], production_env(SECRET_KEY=random_secret_key())
+    )
+    assert result.returncode != 0
+    assert "COURIER_WEBHOOK_SECRET must be set" in result.stderr, result.stderr
+
+
+def test_settings_load_with_debug_off_and_both_secrets():
+    """The control for the tests above: with both secrets the same command succeeds."""
     result = run(
         ["-c", "import django; django.setup()"],
-        production_env(SECRET_KEY=random_secret_key()),
+        production_env(SECRET_KEY=random_secret_key(), COURIER_WEBHOOK_SECRET=random_secret_key()),
     )
     assert result.returncode == 0, result.stderr

@@ -29,7 +29,7 @@ class Command(BaseCommand):
         lots = ensure_demo_lots(campaign)
         self.stdout.write(
             f"Campaign '{campaign.slug}': {variants} variants, {plans} rate plans, "
-            f"{lots} new stock lots (a wave before launch and one after)."
+            f"{lots} new stock lots (a wave in stock, one arriving in an hour)."
         )
         if reservations:
             started = time.perf_counter()
