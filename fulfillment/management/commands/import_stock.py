@@ -1,0 +1,90 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from fulfillment.stock_import import (
+    COLUMNS,
+    StockImportError,
+    format_arrival,
+    import_stock,
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Record stock lots from a supplier's CSV file (header row: "
+        + ", ".join(COLUMNS)
+        + "). Every row is checked first; any error means nothing is written. Importing "
+        "the same file again changes nothing. arrives_at is ISO 8601 with an offset or "
+        "'YYYY-MM-DD HH:MM' in Seoul time."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path, metavar="FILE.csv")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Check and summarise; write nothing."
+        )
+        parser.add_argument(
+            "--encoding",
+            default="utf-8-sig",
+            help="Text encoding of the file (default UTF-8; cp949 for a Korean Excel export).",
+        )
+
+    def handle(self, *args, file: Path, dry_run: bool, encoding: str, **options):
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            raise CommandError(f"Cannot read {file}: {exc.strerror or exc}") from exc
+        try:
+            result = import_stock(data=data, encoding=encoding, dry_run=dry_run)
+        except StockImportError as exc:
+            for error in exc.errors:
+                self.stderr.write(f"{file.name}: {error}")
+            raise CommandError(
+                f"{len(exc.errors)} error(s) in {file.name}: nothing was imported."
+            ) from exc
+
+        self._table(result.summary)
+        verb = "would record" if dry_run else "recorded"
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{verb} {result.created:,} new lot(s); {result.already_there:,} already there."
+            )
+            + (" (dry run: nothing was changed)" if dry_run else "")
+        )
+
+    def _table(self, summary) -> None:
+        header = (
+            "campaign",
+            "variant",
+            "lots",
+            "units",
+            "earliest arrival",
+            "latest arrival",
+            "new",
+            "already there",
+        )
+        lines = [
+            (
+                s.campaign,
+                s.variant,
+                f"{s.lots:,}",
+                f"{s.units:,}",
+                format_arrival(s.earliest),
+                format_arrival(s.latest),
+                f"{s.new:,}",
+                f"{s.already_there:,}",
+            )
+            for s in summary
+        ]
+        widths = [
+            max(len(cell) for cell in column) for column in zip(header, *lines, strict=False)
+        ]
+        for line in [header, *lines]:
+            self.stdout.write(
+                "  ".join(
+                    cell.ljust(width) if i < 2 else cell.rjust(width)
+                    for i, (cell, width) in enumerate(zip(line, widths, strict=True))
+                )
+            )
+        self.stdout.write("(times in Seoul time)")
