@@ -119,3 +119,34 @@ def allocate_campaign(
         if progress is not None:
             progress(variant)
     return results
+
+
+REMINDER_WINDOW = dt.timedelta(hours=24)
+
+REMIND = """
+SELECT 'sms', c.phone, 'allocation.deadline_reminder', c.language,
+       jsonb_build_object('reservation_number', r.number, 'customer_name', c.name,
+                          'variant', %(label)s::text, 'order_deadline', %(deadline)s::text),
+       'reminder:' || a.id, 'reservation:' || r.id
+  FROM fulfillment_allocation a
+  JOIN reservations_reservation r ON r.id = a.reservation_id
+  JOIN preorder_shop_customer c ON c.id = r.customer_id
+ WHERE a.variant_id = %(variant)s AND a.released_at IS NULL AND r.status = 'active'
+"""
+
+
+def remind_before_deadline(*, campaign: Campaign, now: dt.datetime | None = None) -> int:
+    """In the last 24 hours before the order-form deadline, tell each customer who holds a
+    unit but has not submitted an order form that the unit goes to the next in line at the
+    deadline. Once per allocation (idempotency key), so beat may run it often."""
+    now = now or timezone.now()
+    if not (campaign.order_closes_at - REMINDER_WINDOW <= now < campaign.order_closes_at):
+        return 0
+    deadline = timezone.localtime(campaign.order_closes_at).strftime("%Y-%m-%d %H:%M")
+    with transaction.atomic():
+        return sum(
+            queue_from_select(
+                REMIND, {"variant": variant.pk, "label": str(variant), "deadline": deadline}
+            )
+            for variant in campaign.variants.all()
+        )

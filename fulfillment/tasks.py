@@ -20,6 +20,16 @@ def allocate_arrived_stock() -> int:
 
 
 @shared_task
+def remind_before_deadline() -> int:
+    """Beat: the last-day reminder to customers holding a unit without an order form."""
+    now = timezone.now()
+    campaigns = Campaign.objects.filter(
+        order_closes_at__gt=now, order_closes_at__lte=now + allocation.REMINDER_WINDOW
+    )
+    return sum(allocation.remind_before_deadline(campaign=c, now=now) for c in campaigns)
+
+
+@shared_task
 def advance_pipeline() -> int:
     """Beat: one task per variant with ready orders, so variants move in parallel."""
     variant_ids = pipeline.variants_with_ready_orders()

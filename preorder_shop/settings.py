@@ -183,6 +183,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "advance-pipeline": {"task": "fulfillment.tasks.advance_pipeline", "schedule": 15.0},
+    "remind-before-deadline": {
+        "task": "fulfillment.tasks.remind_before_deadline",
+        "schedule": 600.0,
+    },
     "prune-webhook-nonces": {"task": "fulfillment.tasks.prune_webhook_nonces", "schedule": 3600.0},
 }
 if COURIER_SIMULATOR:  # development: fake couriers hand over and deliver (fulfillment.simulator)
