@@ -1,5 +1,5 @@
 # The two commands: `make run` (whole stack with a demo campaign) and `make test`.
-.PHONY: run test lint format bench messages
+.PHONY: run test lint format bench bench-fulfillment messages
 
 run:
 	bash scripts/run.sh
@@ -15,6 +15,9 @@ format:
 
 bench:
 	bash bench/run.sh
+
+bench-fulfillment:
+	bash bench/fulfillment.sh $(ARGS)
 
 messages:
 	.venv/bin/python manage.py makemessages -l ko --ignore=.venv --ignore=bench

@@ -1,0 +1,616 @@
+"""Fulfilment at scale: FCFS allocation against a bare-statement floor, and the pipeline's
+received -> preparing throughput with two real Celery workers.
+
+Run by bench/fulfillment.sh (`make bench-fulfillment`), which has started PostgreSQL and
+Redis and exported DATABASE_URL and REDIS_URL. This driver:
+
+1. recreates the database preorder_shop_bench_fulfillment on the same server (the dev data
+   is untouched), migrates it, and uses Redis database 3 (run 0, test 1, bench 2);
+2. creates a campaign with 20 variants and its rate plans, --reservations synthetic
+   reservations (reservations.demo.ensure_synthetic_reservations) and, per variant, one
+   arrived stock lot exactly as large as its reservations;
+3. allocation: times one bare INSERT ... SELECT that marks the same (reservation, lot) rows
+   in queue order into an unindexed scratch table (the floor; median of a few runs, each
+   emptied again), then fulfillment.allocation.allocate_campaign on the same state (the
+   allocation rows, their indexes and one outbox row each), and checks that both chose the
+   same rows;
+4. pipeline: for each batch size, submits --orders fresh orders
+   (fulfillment.demo.submit_synthetic_orders, lowest positions without an order; all hold
+   a unit), starts two solo-pool workers on a queue of its own with PIPELINE_BATCH_SIZE
+   set, dispatches fulfillment.tasks.advance_variant for every variant and times until no
+   order is 'received'; then checks one history row and one notification per order moved;
+5. prints the figures, whether the targets are met, the commit and the load average.
+"""
+
+import argparse
+import datetime as dt
+import os
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE = ROOT / ".local" / "bench"
+WORKER_PIDS = STATE / "fulfillment-workers.pid"  # bench/fulfillment.sh kills leftovers
+BENCH_DATABASE = "preorder_shop_bench_fulfillment"
+BENCH_REDIS_DB = 3
+VARIANTS = 20
+WORKERS = 2
+BARE_RUNS = 3
+TARGET_ALLOCATION_RATIO = 3.0
+TARGET_ORDERS_PER_SECOND = 5000.0
+STATEMENT_TIMEOUT = "20min"  # bounds every statement of the driver
+WORKER_READY_SECONDS = 60
+PIPELINE_POLL_SECONDS = 0.1
+
+
+STARTED = time.monotonic()
+
+
+def say(message: str) -> None:
+    elapsed = time.monotonic() - STARTED
+    print(f"==> [{elapsed:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+def with_path(url: str, path: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=path))
+
+
+def bench_environment() -> dict[str, str]:
+    """The environment of the driver and of the workers: production-like, private stores."""
+    redis_url = with_path(os.environ["REDIS_URL"], f"/{BENCH_REDIS_DB}")
+    return {
+        "DJANGO_SETTINGS_MODULE": "preorder_shop.settings",
+        "DATABASE_URL": with_path(os.environ["DATABASE_URL"], f"/{BENCH_DATABASE}"),
+        "REDIS_URL": redis_url,
+        "CELERY_BROKER_URL": redis_url,
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "COURIER_WEBHOOK_SECRET": secrets.token_urlsafe(32),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "COURIER_SIMULATOR": "0",
+    }
+
+
+def reset_stores(database_url: str, redis_url: str) -> None:
+    """Drop and recreate the benchmark database and empty its Redis database."""
+    import psycopg
+    import redis
+    from psycopg import sql
+
+    with psycopg.connect(with_path(database_url, "/postgres"), autocommit=True) as conn:
+        name = sql.Identifier(BENCH_DATABASE)
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    redis.Redis.from_url(redis_url).flushdb()
+
+
+def execute(statement: str, params: list | dict | None = None) -> list[tuple]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def scalar(statement: str, params: list | dict | None = None):
+    return execute(statement, params)[0][0]
+
+
+# The tables the benchmark writes. (A database-wide VACUUM would also take the shared
+# catalogs, and wait behind other sessions creating or dropping databases on the server.)
+TABLES = [
+    "preorder_shop_customer",
+    "reservations_reservation",
+    "fulfillment_stocklot",
+    "fulfillment_allocation",
+    "orders_order",
+    "orders_ordertransition",
+    "preorder_shop_outboxmessage",
+]
+
+
+def vacuum_analyze() -> None:
+    """Statistics and visibility map as autovacuum would leave them, plus a checkpoint, so
+    that a timed step neither plans blind nor pays for the previous step's dirty pages."""
+    for table in TABLES:
+        execute(f"VACUUM ANALYZE {table}")
+    started = time.perf_counter()
+    execute("CHECKPOINT")
+    if (seconds := time.perf_counter() - started) > 5:
+        say(f"(a checkpoint took {seconds:.0f} s: others are writing to this server)")
+
+
+def timed(fn, *args, **kwargs) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return time.perf_counter() - started, result
+
+
+def create_campaign():
+    """A campaign open for reservations and order forms, with 20 variants and rate plans."""
+    from django.utils import timezone
+
+    from orders.demo import ensure_demo_plans
+    from reservations.demo import CATALOGUE
+    from reservations.models import Campaign, Variant
+
+    now = timezone.now()
+    campaign = Campaign.objects.create(
+        slug="bench-fulfillment",
+        name="Fulfilment benchmark",
+        device_line="iPhone 15",
+        reservation_opens_at=now - dt.timedelta(days=1),
+        reservation_closes_at=now + dt.timedelta(days=3),
+        order_opens_at=now - dt.timedelta(hours=1),
+        order_closes_at=now + dt.timedelta(days=5),
+        launch_date=timezone.localdate(now) + dt.timedelta(days=7),
+        offers_festival_pickup=True,
+        festival_capacity=300,
+    )
+    variants = [
+        (model_name, capacity, price, colour)
+        for model_name, (prices, colours, _share) in CATALOGUE.items()
+        for capacity, price in prices.items()
+        for colour in colours
+    ][:VARIANTS]
+    Variant.objects.bulk_create(
+        Variant(campaign=campaign, model_name=m, capacity_gb=c, colour=colour, price_krw=p)
+        for m, c, p, colour in variants
+    )
+    ensure_demo_plans(campaign)
+    return campaign
+
+
+def create_lots(campaign) -> int:
+    """One lot per variant, arrived an hour ago, with a unit for every reservation."""
+    return len(
+        execute(
+            """
+            INSERT INTO fulfillment_stocklot
+                   (variant_id, reference, quantity, arrives_at, created_at)
+            SELECT r.variant_id, 'BENCH-' || r.variant_id, count(*),
+                   now() - interval '1 hour', now()
+              FROM reservations_reservation r
+             WHERE r.campaign_id = %s
+             GROUP BY r.variant_id
+            RETURNING id
+            """,
+            [campaign.pk],
+        )
+    )
+
+
+# The floor: the same (variant, reservation, lot) rows, in queue order per variant, in one
+# statement, into a table with the allocation's columns and no index or constraint.
+BARE_TABLE = """
+CREATE TABLE bench_bare_allocation (
+    variant_id bigint NOT NULL, reservation_id bigint NOT NULL, lot_id bigint NOT NULL,
+    allocated_at timestamptz NOT NULL
+)
+"""
+BARE_STATEMENT = """
+INSERT INTO bench_bare_allocation (variant_id, reservation_id, lot_id, allocated_at)
+SELECT r.variant_id, r.id, l.id, now()
+  FROM reservations_reservation r
+  JOIN fulfillment_stocklot l ON l.variant_id = r.variant_id
+ WHERE r.campaign_id = %s AND r.status IN ('active', 'ordered')
+ ORDER BY r.variant_id, r.position
+"""
+
+
+def allocate_timed(campaign, analyze_each_variant: bool) -> tuple[float, int, list]:
+    """allocate_campaign, timed as a whole and per variant."""
+    from fulfillment.allocation import allocate_campaign
+
+    variants: list[tuple[int, float]] = []
+    last = time.perf_counter()
+
+    def progress(variant) -> None:
+        nonlocal last
+        seconds = time.perf_counter() - last
+        variants.append((variant.pk, seconds))
+        say(f"  variant {variant.pk}: {seconds:.2f} s")
+        if analyze_each_variant:  # measures a suggested change; see --help
+            execute("ANALYZE fulfillment_allocation")
+        last = time.perf_counter()
+
+    seconds, results = timed(allocate_campaign, campaign=campaign, progress=progress)
+    return seconds, sum(r.allocated for r in results), variants
+
+
+def allocation_benchmark(campaign, runs: int, analyze_each_variant: bool) -> dict:
+    execute(BARE_TABLE)
+    bare: list[float] = []
+    for run in range(1, BARE_RUNS + 1):
+        execute("TRUNCATE bench_bare_allocation")
+        vacuum_analyze()
+        seconds, _ = timed(execute, BARE_STATEMENT, [campaign.pk])
+        bare.append(seconds)
+        say(f"bare statement {run}/{BARE_RUNS}: {seconds:.2f} s")
+
+    timings: list[float] = []
+    for run in range(1, runs + 1):
+        if run > 1:  # back to the state before allocation
+            execute("TRUNCATE fulfillment_allocation, preorder_shop_outboxmessage")
+        vacuum_analyze()
+        load = os.getloadavg()[0]
+        seconds, allocated, variants = allocate_timed(campaign, analyze_each_variant)
+        timings.append(seconds)
+        say(
+            f"allocate_campaign {run}/{runs}: {seconds:.2f} s, {allocated:,} units"
+            f" (load before: {load:.2f})"
+        )
+
+    rows = scalar("SELECT count(*) FROM fulfillment_allocation WHERE released_at IS NULL")
+    notices = scalar(
+        "SELECT count(*) FROM preorder_shop_outboxmessage"
+        " WHERE template_key = 'allocation.reserved'"
+    )
+    marked = scalar("SELECT count(*) FROM bench_bare_allocation")
+    differ = scalar(
+        """
+        SELECT count(*) FROM (
+            (SELECT variant_id, reservation_id, lot_id FROM bench_bare_allocation
+             EXCEPT SELECT variant_id, reservation_id, lot_id FROM fulfillment_allocation)
+            UNION ALL
+            (SELECT variant_id, reservation_id, lot_id FROM fulfillment_allocation
+             EXCEPT SELECT variant_id, reservation_id, lot_id FROM bench_bare_allocation)
+        ) AS d
+        """
+    )
+    execute("DROP TABLE bench_bare_allocation")
+    return {
+        "bare": bare,
+        "allocation": timings,
+        "rows": rows,
+        "notices": notices,
+        "marked": marked,
+        "differ": differ,
+        "variants": variants,
+    }
+
+
+def start_worker(env: dict[str, str], queue: str, name: str, batch: int) -> subprocess.Popen:
+    log = (STATE / f"fulfillment-{name}.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "preorder_shop",
+            "worker",
+            "--pool",
+            "solo",
+            "-Q",
+            queue,
+            "-n",
+            f"{name}@bench",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "INFO",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env, "PIPELINE_BATCH_SIZE": str(batch)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    with WORKER_PIDS.open("a") as pids:
+        pids.write(f"{process.pid}\n")
+    return process
+
+
+def wait_until_ready(workers: list[subprocess.Popen], names: list[str]) -> None:
+    deadline = time.monotonic() + WORKER_READY_SECONDS
+    while time.monotonic() < deadline:
+        for worker, name in zip(workers, names, strict=True):
+            if worker.poll() is not None:
+                raise SystemExit(f"worker {name} exited; see {STATE}/fulfillment-{name}.log")
+        logs = [(STATE / f"fulfillment-{name}.log").read_text() for name in names]
+        if all(" ready." in log for log in logs):
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"workers did not come up; see {STATE}/fulfillment-*.log")
+
+
+def stop_workers(workers: list[subprocess.Popen]) -> None:
+    for worker in workers:
+        if worker.poll() is None:
+            worker.terminate()
+    for worker in workers:
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+    WORKER_PIDS.unlink(missing_ok=True)
+
+
+def pipeline_run(env: dict[str, str], campaign, orders: int, batch: int, deadline: float) -> dict:
+    from fulfillment.demo import submit_synthetic_orders
+    from fulfillment.tasks import advance_variant
+
+    say(f"pipeline, batch {batch}: submitting {orders:,} orders")
+    setup, submitted = timed(submit_synthetic_orders, campaign, orders)
+    say(f"pipeline, batch {batch}: {submitted:,} orders submitted in {setup:.1f} s")
+    waiting = scalar(
+        """
+        SELECT count(*) FROM orders_order o
+         WHERE o.status = 'received'
+           AND EXISTS (SELECT 1 FROM fulfillment_allocation a
+                        WHERE a.reservation_id = o.reservation_id AND a.released_at IS NULL)
+        """
+    )
+    history_before = scalar(
+        "SELECT count(*) FROM orders_ordertransition WHERE to_status = 'preparing'"
+    )
+    notices_before = scalar(
+        "SELECT count(*) FROM preorder_shop_outboxmessage WHERE template_key = 'order.preparing'"
+    )
+    preparing_before = scalar("SELECT count(*) FROM orders_order WHERE status = 'preparing'")
+    vacuum_analyze()
+    say(f"pipeline, batch {batch}: starting {WORKERS} workers")
+
+    queue = f"bench-fulfillment-{uuid.uuid4().hex[:8]}"
+    names = [f"w{i}-b{batch}" for i in range(WORKERS)]
+    workers = [start_worker(env, queue, name, batch) for name in names]
+    try:
+        wait_until_ready(workers, names)
+        variant_ids = list(campaign.variants.order_by("pk").values_list("pk", flat=True))
+        load = os.getloadavg()[0]
+        say(f"pipeline, batch {batch}: {waiting:,} orders ready, dispatching (load {load:.2f})")
+        started = time.perf_counter()
+        for variant_id in variant_ids:
+            advance_variant.apply_async(args=[variant_id], queue=queue)
+        timed_out = False
+        while scalar("SELECT EXISTS (SELECT 1 FROM orders_order WHERE status = 'received')"):
+            if time.perf_counter() - started > deadline:
+                timed_out = True
+                break
+            if any(worker.poll() is not None for worker in workers):
+                raise SystemExit(f"a worker died; see {STATE}/fulfillment-w*.log")
+            time.sleep(PIPELINE_POLL_SECONDS)
+        seconds = time.perf_counter() - started
+    finally:
+        stop_workers(workers)
+
+    moved = scalar("SELECT count(*) FROM orders_order WHERE status = 'preparing'")
+    moved -= preparing_before
+    history = scalar("SELECT count(*) FROM orders_ordertransition WHERE to_status = 'preparing'")
+    notices = scalar(
+        "SELECT count(*) FROM preorder_shop_outboxmessage WHERE template_key = 'order.preparing'"
+    )
+    result = {
+        "batch": batch,
+        "submitted": submitted,
+        "setup": setup,
+        "waiting": waiting,
+        "moved": moved,
+        "history": history - history_before,
+        "notices": notices - notices_before,
+        "seconds": seconds,
+        "rate": moved / seconds,
+        "timed_out": timed_out,
+        "load": load,
+    }
+    say(
+        f"pipeline, batch {batch}: {moved:,} moved in {seconds:.2f} s = {result['rate']:,.0f}"
+        f" orders/s; history rows {result['history']:,}, notifications {result['notices']:,}"
+        + (" (TIMED OUT)" if timed_out else "")
+    )
+    return result
+
+
+def git(*args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
+    ).stdout.strip()
+
+
+def print_summary(args, setup: dict[str, float], alloc: dict, pipeline: list[dict]) -> bool:
+    """The summary table; returns whether every count checks out."""
+    met = {True: "met", False: "NOT met"}
+    bare = statistics.median(alloc["bare"])
+    allocation = statistics.median(alloc["allocation"])
+    ratio = allocation / bare
+    dirty = " (with uncommitted changes)" if git("status", "--porcelain", "-uno") else ""
+    rows = [
+        ("create and migrate the database", setup["migrate"]),
+        (
+            f"{args.reservations:,} reservations (ensure_synthetic_reservations)",
+            setup["reservations"],
+        ),
+        ("stock lots, VACUUM ANALYZE", setup["lots"]),
+    ] + [
+        (f"{r['submitted']:,} orders (submit_synthetic_orders), batch {r['batch']}", r["setup"])
+        for r in pipeline
+    ]
+    print()
+    print(f"commit {git('rev-parse', '--short', 'HEAD')}{dirty}")
+    print(
+        f"load average (1 min) at start {setup['load']:.2f}, at end {os.getloadavg()[0]:.2f},"
+        f" on {os.cpu_count()} CPUs"
+    )
+    print(
+        f"{args.reservations:,} reservations over {VARIANTS} variants; pipeline: {WORKERS}"
+        f" solo-pool Celery workers, {args.orders:,} fresh orders per batch size"
+    )
+    if args.analyze_each_variant:
+        print("ANALYZE fulfillment_allocation after each variant (--analyze-each-variant)")
+    print()
+    print(f"{'setup':<62}{'seconds':>9}")
+    for label, seconds in rows:
+        print(f"  {label:<60}{seconds:>9.1f}")
+    print()
+    print(f"{'allocation, all variants':<62}{'seconds':>9}   runs")
+    print(
+        f"  {'bare INSERT ... SELECT (unindexed scratch table), median':<60}{bare:>9.2f}   "
+        + ", ".join(f"{x:.2f}" for x in alloc["bare"])
+    )
+    print(
+        f"  {'allocate_campaign, median':<60}{allocation:>9.2f}   "
+        + ", ".join(f"{x:.2f}" for x in alloc["allocation"])
+    )
+    print(f"  {'ratio':<60}{ratio:>9.2f}")
+    print(
+        f"  rows: allocations {alloc['rows']:,}, 'allocation.reserved' notifications"
+        f" {alloc['notices']:,}, bare {alloc['marked']:,}, differing {alloc['differ']:,}"
+    )
+    slowest = sorted(alloc["variants"], key=lambda pair: -pair[1])[:3]
+    print("  slowest variants (last run): " + ", ".join(f"{v}: {x:.2f} s" for v, x in slowest))
+    print()
+    print("pipeline received -> preparing   orders  seconds  orders/s   history   notices")
+    for r in pipeline:
+        print(
+            f"  PIPELINE_BATCH_SIZE {r['batch']:<6}{r['moved']:>13,}{r['seconds']:>9.2f}"
+            f"{r['rate']:>10,.0f}{r['history']:>10,}{r['notices']:>10,}"
+            + ("   TIMED OUT" if r["timed_out"] else "")
+        )
+    print()
+    print(
+        f"target allocation within {TARGET_ALLOCATION_RATIO:.0f}x of the bare statement:"
+        f" {met[ratio <= TARGET_ALLOCATION_RATIO]} ({ratio:.2f}x)"
+    )
+    for r in pipeline:
+        print(
+            f"target pipeline >= {TARGET_ORDERS_PER_SECOND:,.0f} orders/s, batch {r['batch']}:"
+            f" {met[r['rate'] >= TARGET_ORDERS_PER_SECOND]} ({r['rate']:,.0f}/s)"
+        )
+    allocation_ok = alloc["differ"] == 0 and (
+        alloc["rows"] == alloc["notices"] == alloc["marked"] == args.reservations
+    )
+    pipeline_ok = all(
+        r["moved"] == r["history"] == r["notices"] == r["waiting"] == r["submitted"]
+        and not r["timed_out"]
+        for r in pipeline
+    )
+    print(
+        f"counts: allocation {'correct' if allocation_ok else 'WRONG'} (every reservation,"
+        " the bare statement's rows, one notification each); pipeline"
+        f" {'correct' if pipeline_ok else 'WRONG'} (every order, one history row and one"
+        " notification each)"
+    )
+    return allocation_ok and pipeline_ok
+
+
+def auto_explain(milliseconds: int) -> None:
+    """Plans (with actual rows and times) of the driver's statements, nested ones included,
+    that take longer than `milliseconds`, to .local/bench/fulfillment-plans.txt."""
+    from django.db import connection
+
+    for statement in [
+        "LOAD 'auto_explain'",
+        f"SET auto_explain.log_min_duration = {milliseconds}",
+        "SET auto_explain.log_analyze = on",
+        "SET auto_explain.log_buffers = on",
+        "SET auto_explain.log_nested_statements = on",
+        "SET auto_explain.log_level = notice",
+    ]:
+        execute(statement)
+    plans = (STATE / "fulfillment-plans.txt").open("w")
+
+    def write(diagnostic) -> None:
+        if diagnostic.message_primary.startswith("duration:"):
+            plans.write(f"[{time.monotonic() - STARTED:.1f} s] {diagnostic.message_primary}\n\n")
+            plans.flush()
+
+    connection.connection.add_notice_handler(write)
+    say(f"Plans of statements over {milliseconds} ms go to {plans.name}")
+
+
+def positive(text: str) -> int:
+    value = int(text.replace("_", "").replace(",", ""))
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be positive")
+    return value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reservations", type=positive, default=1_000_000)
+    parser.add_argument(
+        "--orders",
+        type=positive,
+        default=200_000,
+        help="orders submitted for each pipeline run (fresh ones each run)",
+    )
+    parser.add_argument(
+        "--batch-sizes",
+        default="2000,5000",
+        help="PIPELINE_BATCH_SIZE values to run, comma-separated",
+    )
+    parser.add_argument("--allocation-runs", type=positive, default=1)
+    parser.add_argument(
+        "--analyze-each-variant",
+        action="store_true",
+        help="ANALYZE fulfillment_allocation after each variant's allocation (inside the"
+        " timed run): measures the fix for plans made on an allocation table analysed empty",
+    )
+    parser.add_argument(
+        "--auto-explain",
+        type=positive,
+        metavar="MS",
+        help="write the plans of the driver's statements slower than MS",
+    )
+    parser.add_argument(
+        "--pipeline-deadline",
+        type=positive,
+        default=300,
+        help="seconds a pipeline run may take before it is abandoned",
+    )
+    args = parser.parse_args()
+    batches = [positive(b) for b in args.batch_sizes.split(",")]
+    if args.orders * len(batches) > args.reservations:
+        parser.error("--orders times the number of batch sizes exceeds --reservations")
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally clauses
+    sys.path.insert(0, str(ROOT))
+    STATE.mkdir(parents=True, exist_ok=True)
+    env = bench_environment()
+    os.environ.update(env)
+    setup: dict[str, float] = {"load": os.getloadavg()[0]}
+
+    say(f"Resetting {BENCH_DATABASE} and Redis database {BENCH_REDIS_DB}")
+    started = time.perf_counter()
+    reset_stores(env["DATABASE_URL"], env["REDIS_URL"])
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    from reservations.demo import ensure_synthetic_reservations
+
+    call_command("migrate", interactive=False, verbosity=0)
+    execute(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'")
+    if args.auto_explain:
+        auto_explain(args.auto_explain)
+    setup["migrate"] = time.perf_counter() - started
+    campaign = create_campaign()
+
+    say(f"Creating {args.reservations:,} reservations over {VARIANTS} variants")
+    setup["reservations"], made = timed(ensure_synthetic_reservations, campaign, args.reservations)
+    if made != args.reservations:
+        raise SystemExit(f"made {made:,} reservations, not {args.reservations:,}")
+    say(f"{made:,} reservations in {setup['reservations']:.1f} s; stock lots")
+    setup["lots"], _ = timed(lambda: (create_lots(campaign), vacuum_analyze()))
+
+    alloc = allocation_benchmark(campaign, args.allocation_runs, args.analyze_each_variant)
+    pipeline = [
+        pipeline_run(env, campaign, args.orders, batch, args.pipeline_deadline)
+        for batch in batches
+    ]
+    if not print_summary(args, setup, alloc, pipeline):
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
