@@ -308,7 +308,7 @@ def stuck_view(request, admin_site):
             "overtaken_since": r.overtaken_since,
             "reasons": [labels[reason] for reason in r.reasons],
             "hold_reason": on_hold.get(r.order_id, ""),
-            "unexplained_pairs": r.unexplained_pairs,
+            "unexplained": r.unexplained,
         }
         for r in rows
     ]

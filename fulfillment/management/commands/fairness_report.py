@@ -43,8 +43,8 @@ class Command(BaseCommand):
         self.stdout.write("")
         self._pairs(report)
         raise CommandError(
-            f"{report.unexplained_pairs:,} unexplained inversion(s): a later position "
-            "reached preparing or shipped before an earlier one with no recorded reason.",
+            f"{report.unexplained_orders:,} order(s) overtaken without a recorded reason: a "
+            "later position reached preparing or shipped before them.",
             returncode=1,
         )
 
@@ -59,7 +59,6 @@ class Command(BaseCommand):
             "cancelled",
             "no unit",
             "unexplained",
-            "pairs",
         )
         lines = [
             (
@@ -70,24 +69,22 @@ class Command(BaseCommand):
                 f"{v.justified[reasons.ON_HOLD]:,}",
                 f"{v.justified[reasons.CANCELLED]:,}",
                 f"{v.justified[reasons.NO_UNIT]:,}",
-                f"{v.unexplained_orders:,}",
-                f"{v.unexplained_pairs:,}",
+                f"{v.unexplained:,}",
             )
             for v in report.variants
         ]
         self._table(header, lines)
         self.stdout.write(
-            "(overtaken orders, counted under each reason that justified one of their "
-            "inversions; 'pairs' = unexplained inversions)"
+            "(overtaken orders; each counted under every reason that justified one of its "
+            "inversions, and as unexplained when one of its inversions has no reason)"
         )
 
     def _pairs(self, report: audit.FairnessReport) -> None:
         if not report.unexplained:
             return
         shown = len(report.unexplained)
-        self.stdout.write(
-            f"Unexplained inversions (first {shown:,} of {report.unexplained_pairs:,}):"
-        )
+        more = ", more exist: raise --show" if report.more_unexplained else ""
+        self.stdout.write(f"Unexplained inversions (first {shown:,}{more}):")
         header = ("variant", "stage", "earlier", "order", "reached", "later", "order", "reached")
         lines = [
             (
