@@ -8,6 +8,10 @@ once. An inversion is justified by the first of these that held for A at B's ins
   cancelled        A's order was cancelled, discarded or expired, or its reservation was
                    cancelled or expired (for good: every instant);
   late_submission  A's order form was not submitted yet (A.submitted_at > t, or never);
+  not_ready        (shipped stage) A could not be handed over yet: it was not prepared
+                   (A.preparing_at > t), or the launch embargo for its way of delivery
+                   had not lifted (courier the day before launch, dawn at 18:00 the
+                   evening before, festival on launch day: orders.services.embargo_lifts_at);
   on_hold          staff held A (placed_at <= t < released_at, or not released);
   no_unit          A's reservation held no unit (no allocation with allocated_at <= t <
                    released_at, or not released);
@@ -32,6 +36,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
@@ -42,6 +47,7 @@ from reservations.models import Campaign, Variant
 class Justification(TextChoices):
     CANCELLED = "cancelled", _("Cancelled or expired")
     LATE_SUBMISSION = "late_submission", _("Order form submitted later")
+    NOT_READY = "not_ready", _("Not prepared yet, or its delivery embargo had not lifted")
     ON_HOLD = "on_hold", _("On hold")
     NO_UNIT = "no_unit", _("No unit allocated")
 
@@ -107,11 +113,16 @@ class OvertakenOrder:
 LANE = """
 CREATE TEMP TABLE fairness_lane ON COMMIT DROP AS
 SELECT r.variant_id, r.position, r.id AS reservation_id, r.number AS reservation_number,
+       (c.launch_date::timestamp AT TIME ZONE %(tz)s)
+         - CASE r.fulfilment WHEN 'courier' THEN interval '1 day'
+                             WHEN 'dawn' THEN interval '6 hours'
+                             ELSE interval '0' END AS ship_from,
        (r.status IN ('cancelled', 'expired')
         OR coalesce(o.status IN ('cancelled', 'discarded', 'expired'), false)) AS closed,
        o.id AS order_id, o.number AS order_number, o.status AS order_status,
        o.submitted_at, o.preparing_at, o.shipped_at
   FROM reservations_reservation r
+  JOIN reservations_campaign c ON c.id = r.campaign_id
   LEFT JOIN LATERAL (
         SELECT o.id, o.number, o.status, o.submitted_at, o.preparing_at, o.shipped_at
           FROM orders_order o
@@ -173,6 +184,10 @@ spans AS (
            tstzmultirange(tstzrange(NULL, o.reached_at)) AS waiting,
            CASE WHEN o.submitted_at IS NULL THEN '{(,)}'::tstzmultirange
                 ELSE tstzmultirange(tstzrange(NULL, o.submitted_at)) END AS unsubmitted,
+           CASE WHEN o.stage = 'shipped'
+                THEN tstzmultirange(tstzrange(
+                         NULL, greatest(coalesce(o.preparing_at, 'infinity'), o.ship_from)))
+                ELSE '{}'::tstzmultirange END AS not_ready,
            coalesce(holds.held, '{}') AS held,
            coalesce(units.allocated, '{}') AS allocated
       FROM overtaken o
@@ -189,9 +204,10 @@ SELECT variant_id, stage, position, reservation_number, order_id, order_number,
        order_status, submitted_at, reached_at, first_passed_at, last_later_at,
        r_cancelled,
        open1 * unsubmitted AS r_late,
-       (open1 - unsubmitted) * held AS r_hold,
-       open1 - unsubmitted - held - allocated AS r_no_unit,
-       (open1 - unsubmitted - held) * allocated AS r_unexplained
+       (open1 - unsubmitted) * not_ready AS r_not_ready,
+       (open1 - unsubmitted - not_ready) * held AS r_hold,
+       open1 - unsubmitted - not_ready - held - allocated AS r_no_unit,
+       (open1 - unsubmitted - not_ready - held) * allocated AS r_unexplained
   FROM opened
 """
 
@@ -231,6 +247,7 @@ SELECT o.variant_id, o.stage, o.position, o.reservation_number, o.order_id, o.or
        o.order_status, o.submitted_at, o.reached_at, o.first_passed_at, o.last_later_at,
        NOT isempty(o.r_cancelled) AS by_cancelled,
        o.first_passed_at <@ o.r_late AS by_late,
+       {PASSED_ANY.format(spans="r_not_ready")} AS by_not_ready,
        {PASSED_ANY.format(spans="r_hold")} AS by_hold,
        {PASSED_ANY.format(spans="r_no_unit")} AS by_no_unit,
        {PASSED_ANY.format(spans="r_unexplained")} AS unexplained
@@ -246,6 +263,7 @@ passed AS (
            count(DISTINCT position) AS overtaken,
            count(DISTINCT position) FILTER (WHERE by_cancelled) AS cancelled,
            count(DISTINCT position) FILTER (WHERE by_late) AS late_submission,
+           count(DISTINCT position) FILTER (WHERE by_not_ready) AS not_ready,
            count(DISTINCT position) FILTER (WHERE by_hold) AS on_hold,
            count(DISTINCT position) FILTER (WHERE by_no_unit) AS no_unit,
            count(DISTINCT position) FILTER (WHERE unexplained) AS unexplained
@@ -253,7 +271,7 @@ passed AS (
 )
 SELECT v.id, coalesce(lane.positions, 0), coalesce(passed.overtaken, 0),
        coalesce(passed.cancelled, 0), coalesce(passed.late_submission, 0),
-       coalesce(passed.on_hold, 0), coalesce(passed.no_unit, 0),
+       coalesce(passed.not_ready, 0), coalesce(passed.on_hold, 0), coalesce(passed.no_unit, 0),
        coalesce(passed.unexplained, 0)
   FROM reservations_variant v
   LEFT JOIN lane ON lane.variant_id = v.id
@@ -281,8 +299,8 @@ SELECT o.variant_id, o.stage, o.position, o.reservation_number, o.order_number,
 
 # Received orders passed by a later position's move to preparing after they were submitted.
 STUCK = """
-SELECT order_id, position, submitted_at, first_passed_at, by_cancelled, by_late, by_hold,
-       by_no_unit, unexplained
+SELECT order_id, position, submitted_at, first_passed_at, by_cancelled, by_late,
+       by_not_ready, by_hold, by_no_unit, unexplained
   FROM fairness_classified
  WHERE stage = 'preparing' AND order_status = 'received' AND last_later_at > submitted_at
  ORDER BY submitted_at, position
@@ -303,7 +321,7 @@ def _prepare(cursor, campaign_ids: list[int]) -> None:
     # fit in memory with a little more of it. SET LOCAL ends with the transaction.
     cursor.execute("SET LOCAL jit = off")
     cursor.execute("SET LOCAL work_mem = '64MB'")
-    cursor.execute(LANE, {"campaigns": campaign_ids})
+    cursor.execute(LANE, {"campaigns": campaign_ids, "tz": settings.TIME_ZONE})
     cursor.execute("ANALYZE fairness_lane")
     cursor.execute(MOVES)
     cursor.execute("CREATE INDEX ON fairness_moves (variant_id, stage, t)")
@@ -329,10 +347,11 @@ def fairness_report(*, campaign: Campaign, limit: int | None = 50) -> FairnessRe
                 justified={
                     Justification.CANCELLED: row[3],
                     Justification.LATE_SUBMISSION: row[4],
-                    Justification.ON_HOLD: row[5],
-                    Justification.NO_UNIT: row[6],
+                    Justification.NOT_READY: row[5],
+                    Justification.ON_HOLD: row[6],
+                    Justification.NO_UNIT: row[7],
                 },
-                unexplained=row[7],
+                unexplained=row[8],
             )
             for row in cursor.fetchall()
         ]
@@ -360,6 +379,7 @@ def stuck_orders(*, campaigns: Iterable[Campaign]) -> list[OvertakenOrder]:
     reasons = [
         Justification.CANCELLED,
         Justification.LATE_SUBMISSION,
+        Justification.NOT_READY,
         Justification.ON_HOLD,
         Justification.NO_UNIT,
     ]
@@ -369,8 +389,8 @@ def stuck_orders(*, campaigns: Iterable[Campaign]) -> list[OvertakenOrder]:
             position=row[1],
             submitted_at=row[2],
             overtaken_since=row[3],
-            reasons=[r.value for r, flag in zip(reasons, row[4:8], strict=True) if flag],
-            unexplained=row[8],
+            reasons=[r.value for r, flag in zip(reasons, row[4:9], strict=True) if flag],
+            unexplained=row[9],
         )
         for row in rows
     ]

@@ -427,7 +427,7 @@ def test_fairness_report_exits_0_when_every_inversion_is_justified(campaign, var
     assert "No unexplained inversion" in output
     header, row = output.splitlines()[1:3]
     assert header.split()[:3] == ["variant", "positions", "overtaken"]
-    assert row.split()[-7:] == ["2", "1", "1", "0", "0", "0", "0"]
+    assert row.split()[-8:] == ["2", "1", "1", "0", "0", "0", "0", "0"]
 
 
 def test_fairness_report_show_0_still_fails(campaign, variant):
@@ -541,3 +541,55 @@ def test_stuck_orders_empty(client, campaign, variant):
 
     assert stuck_numbers(response) == []
     assert "No stuck orders." in text(response)
+
+
+def test_a_dawn_order_waiting_for_its_embargo_is_overtaken_with_a_reason():
+    """Courier parcels may leave the day before launch, dawn ones only at 18:00: a later
+    courier position shipped first is justified, not unexplained."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from fulfillment.audit import Justification, fairness_report
+    from orders import services
+    from orders.models import OrderStatus
+    from orders.services import embargo_lifts_at
+    from orders.tests.factories import order_in
+    from reservations.tests.factories import CampaignFactory, ReservationFactory, VariantFactory
+
+    campaign = CampaignFactory(before_launch=True)
+    variant = VariantFactory(campaign=campaign)
+    dawn = order_in(
+        OrderStatus.PREPARING, reservation=ReservationFactory(variant=variant, fulfilment="dawn")
+    )
+    courier = order_in(
+        OrderStatus.PREPARING,
+        reservation=ReservationFactory(variant=variant, fulfilment="courier"),
+    )
+    courier_from = embargo_lifts_at(courier.reservation, OrderStatus.SHIPPED)
+    dawn_from = embargo_lifts_at(dawn.reservation, OrderStatus.SHIPPED)
+    assert courier_from < dawn_from
+    services.transition(
+        order=courier,
+        to=OrderStatus.SHIPPED,
+        actor=services.Actor.courier("c"),
+        courier="CJ",
+        tracking_number="1",
+        now=courier_from + dt.timedelta(hours=1),
+    )
+    services.transition(
+        order=dawn,
+        to=OrderStatus.SHIPPED,
+        actor=services.Actor.courier("c"),
+        courier="CJ",
+        tracking_number="2",
+        now=dawn_from,
+    )
+    assert timezone.localtime(dawn_from).hour == 18
+
+    report = fairness_report(campaign=campaign)
+    [row] = report.variants
+    assert row.overtaken == 1
+    assert row.justified[Justification.NOT_READY] == 1
+    assert row.unexplained == 0
+    assert report.is_fair
