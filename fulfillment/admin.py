@@ -19,8 +19,34 @@ from . import audit, holds
 from .models import Allocation, OrderHold, StockLot
 
 
+class StockLotForm(forms.ModelForm):
+    """Says plainly what the database would refuse: a lot cannot shrink below the units it
+    has given out, nor move to another variant once used (trigger of migration 0003)."""
+
+    class Meta:
+        model = StockLot
+        fields = ["variant", "quantity", "arrives_at", "reference"]
+
+    def clean(self):
+        cleaned = super().clean()
+        lot = self.instance
+        if lot.pk is None:
+            return cleaned
+        active = lot.allocations.filter(released_at__isnull=True).count()
+        if cleaned.get("quantity") is not None and cleaned["quantity"] < active:
+            self.add_error(
+                "quantity",
+                _("%(count)d units of this lot are allocated; the quantity cannot go below that.")
+                % {"count": active},
+            )
+        if cleaned.get("variant") not in (None, lot.variant) and lot.allocations.exists():
+            self.add_error("variant", _("Units of this lot were allocated; its variant is fixed."))
+        return cleaned
+
+
 @admin.register(StockLot)
 class StockLotAdmin(admin.ModelAdmin):
+    form = StockLotForm
     list_display = ["reference", "variant", "quantity", "arrives_at"]
     list_filter = ["variant__campaign", "variant__model_name"]
     search_fields = ["reference"]

@@ -128,6 +128,7 @@ class OrderAdmin(admin.ModelAdmin):
             "delivered_at",
             "closed_at",
             "notifications",
+            "hold_link",
         ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -156,6 +157,14 @@ class OrderAdmin(admin.ModelAdmin):
         if not obj.recipient_name:
             return "—"
         return f"{obj.masked_recipient} {obj.masked_address}"
+
+    @admin.display(description=_("hold"))
+    def hold_link(self, obj: Order) -> str:
+        """Holds belong to fulfilment (above this app): link to its form by URL name."""
+        if not obj.number or obj.status not in (OrderStatus.RECEIVED, OrderStatus.PREPARING):
+            return "—"
+        url = reverse("admin:fulfillment_orderhold_place") + f"?order={obj.number}"
+        return format_html('<a href="{}">{}</a>', url, _("Put this order on hold"))
 
     @admin.display(description=_("notifications"))
     def notifications(self, obj: Order) -> str:

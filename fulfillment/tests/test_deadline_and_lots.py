@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from fulfillment import allocation
@@ -65,3 +66,25 @@ def test_a_lot_cannot_shrink_below_its_allocated_units(variant):
         StockLot.objects.filter(pk=stock.pk).update(
             variant=VariantFactory(campaign=variant.campaign)
         )
+
+
+def test_admin_explains_instead_of_failing_when_a_lot_would_shrink(admin_client, variant):
+    stock = lot(variant, 3)
+    for _ in range(2):
+        ReservationFactory(variant=variant)
+    allocation.allocate_variant(variant=variant)
+    url = reverse("admin:fulfillment_stocklot_change", args=[stock.pk])
+    response = admin_client.post(
+        url,
+        {
+            "variant": variant.pk,
+            "quantity": 1,
+            "arrives_at_0": timezone.localtime(stock.arrives_at).strftime("%Y-%m-%d"),
+            "arrives_at_1": timezone.localtime(stock.arrives_at).strftime("%H:%M:%S"),
+            "reference": stock.reference,
+        },
+    )
+    assert response.status_code == 200
+    assert "2 units of this lot are allocated" in response.content.decode()
+    stock.refresh_from_db()
+    assert stock.quantity == 3
