@@ -4,11 +4,7 @@ Ten "Write order form" presses at once must give one draft; ten submits of that 
 give one order, one order number, one history row and one notification.
 """
 
-import threading
-from collections.abc import Callable
-
 import pytest
-from django.db import connection
 
 from orders import services
 from orders.models import Order, OrderStatus, OrderTransition
@@ -16,34 +12,12 @@ from orders.tests.factories import complete_answers, order_in
 from preorder_shop.models import OutboxMessage
 from reservations.models import Reservation, ReservationStatus
 from reservations.tests.factories import ReservationFactory
+from tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 S = OrderStatus
 PARALLEL = 10
-
-
-def run_at_once(calls: list[Callable[[], object]]) -> list[object]:
-    """Run every call in its own thread, released together; return results or exceptions."""
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def worker(index: int, call: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = call()
-        except Exception as exc:  # the test inspects what each call raised
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return results
 
 
 def fresh_reservation(pk: int) -> Reservation:

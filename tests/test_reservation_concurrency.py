@@ -1,42 +1,17 @@
 """FCFS intake under real concurrency: each thread has its own PostgreSQL connection."""
 
-import threading
 import uuid
-from collections.abc import Callable
 
 import pytest
-from django.db import connection
 
 from preorder_shop.tests.factories import CustomerFactory
 from reservations import selectors, services
 from reservations.exceptions import LimitReached
 from reservations.models import Fulfilment, Reservation
 from reservations.tests.factories import VariantFactory
+from tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_at_once(calls: list[Callable[[], object]]) -> list[object]:
-    """Run every call in its own thread, released together; return results or exceptions."""
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def worker(index: int, call: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = call()
-        except Exception as exc:  # the test inspects what each call raised
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return results
 
 
 def reserve_call(customer, variant, key):
