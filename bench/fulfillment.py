@@ -345,12 +345,43 @@ def stop_workers(workers: list[subprocess.Popen]) -> None:
     WORKER_PIDS.unlink(missing_ok=True)
 
 
-def pipeline_run(env: dict[str, str], campaign, orders: int, batch: int, deadline: float) -> dict:
+SUBMIT_CHUNK = 20_000
+SUBMIT_ATTEMPTS = 10
+
+
+def submit_orders(campaign, count: int) -> int:
+    """submit_synthetic_orders in chunks, each retried when it fails.
+
+    submit_synthetic_orders draws order numbers unique within one call but does not check
+    the numbers already in the table: drawing 200,000 more from 9 x 10^9 beside 200,000
+    taken hits about four collisions (a unique violation that rolls the call back). Smaller
+    calls that are retried get past them.
+    """
+    from django.db import IntegrityError
+
     from fulfillment.demo import submit_synthetic_orders
+
+    submitted = 0
+    while submitted < count:
+        for attempt in range(1, SUBMIT_ATTEMPTS + 1):
+            try:
+                made = submit_synthetic_orders(campaign, min(SUBMIT_CHUNK, count - submitted))
+                break
+            except IntegrityError as error:
+                if attempt == SUBMIT_ATTEMPTS:
+                    raise
+                say(f"  order number collision, retrying the chunk ({error.__cause__})")
+        if not made:
+            break
+        submitted += made
+    return submitted
+
+
+def pipeline_run(env: dict[str, str], campaign, orders: int, batch: int, deadline: float) -> dict:
     from fulfillment.tasks import advance_variant
 
     say(f"pipeline, batch {batch}: submitting {orders:,} orders")
-    setup, submitted = timed(submit_synthetic_orders, campaign, orders)
+    setup, submitted = timed(submit_orders, campaign, orders)
     say(f"pipeline, batch {batch}: {submitted:,} orders submitted in {setup:.1f} s")
     waiting = scalar(
         """
