@@ -99,8 +99,15 @@ def allocate_variant(*, variant: Variant, now: dt.datetime | None = None) -> Var
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [QUEUE_LOCK, variant.pk])
         cursor.execute(RELEASE_ENDED, params)
         released = cursor.rowcount
+        # The allocation table grows by whole variants at a time, faster than autovacuum
+        # re-analyses it: on a first run the planner believes it empty and runs the
+        # "no unit yet" anti-join as a nested loop over every allocation (measured: 6 s
+        # instead of 0.17 s for one 50,000-reservation variant). A hash anti-join is right
+        # at any size here.
+        cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(ALLOCATE, params)
         ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SET LOCAL enable_nestloop = on")
         if ids:
             queue_from_select(
                 NOTIFY_ALLOCATED,

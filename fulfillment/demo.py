@@ -63,9 +63,13 @@ def submit_synthetic_orders(campaign: Campaign, count: int, *, seed: int = 7) ->
         rows = cursor.fetchall()
         if not rows:
             return 0
+        cursor.execute("SELECT number FROM orders_order WHERE number IS NOT NULL")
+        taken = {row[0] for row in cursor.fetchall()}
         fresh: set[str] = set()
         while len(fresh) < len(rows):
-            fresh.add(ORDER_NUMBER.generate())
+            number = ORDER_NUMBER.generate()
+            if number not in taken:
+                fresh.add(number)
         numbers = list(fresh)
         rng.shuffle(numbers)  # random numbers, in no relation to queue positions
         submitted = [
