@@ -64,7 +64,8 @@ waiting AS (
      WHERE r.variant_id = %(variant)s
        AND (r.status = 'ordered' OR (r.status = 'active' AND %(now)s < %(order_closes_at)s))
        AND NOT EXISTS (SELECT 1 FROM fulfillment_allocation a
-                        WHERE a.reservation_id = r.id AND a.released_at IS NULL)
+                        WHERE a.reservation_id = r.id AND a.variant_id = %(variant)s
+                          AND a.released_at IS NULL)
      ORDER BY r.position
      LIMIT (SELECT count(*) FROM units)
 )
@@ -84,7 +85,7 @@ SELECT 'sms', c.phone, 'allocation.reserved', c.language,
   FROM fulfillment_allocation a
   JOIN reservations_reservation r ON r.id = a.reservation_id
   JOIN preorder_shop_customer c ON c.id = r.customer_id
- WHERE a.id = ANY(%(ids)s)
+ WHERE a.variant_id = %(variant)s AND a.released_at IS NULL AND a.id = ANY(%(ids)s)
 """
 
 
@@ -111,7 +112,7 @@ def allocate_variant(*, variant: Variant, now: dt.datetime | None = None) -> Var
         if ids:
             queue_from_select(
                 NOTIFY_ALLOCATED,
-                {"label": str(variant), "deadline": deadline, "ids": ids},
+                {"variant": variant.pk, "label": str(variant), "deadline": deadline, "ids": ids},
             )
     return VariantAllocation(variant=variant, released=released, allocated=len(ids))
 
