@@ -64,6 +64,7 @@ def bench_environment() -> dict[str, str]:
         "REDIS_URL": with_path(os.environ["REDIS_URL"], f"/{BENCH_REDIS_DB}"),
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "COURIER_WEBHOOK_SECRET": secrets.token_urlsafe(32),
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",
         "SESSION_COOKIE_SECURE": "0",
