@@ -4,6 +4,7 @@ sent once after commit, retried with backoff, swept up when a task or the broker
 import base64
 import contextlib
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -31,6 +32,7 @@ from kombu.exceptions import OperationalError
 from preorder_shop import outbox, tasks
 from preorder_shop.celery import app as celery_app
 from preorder_shop.models import OutboxChannel, OutboxMessage, OutboxStatus
+from tests.concurrency import run_at_once
 
 PHONE = "+821012345678"
 SEND_TASK = "preorder_shop.tasks.send_outbox_message"
@@ -135,25 +137,7 @@ def stored_message(**fields) -> OutboxMessage:
 
 def run_in_parallel(count: int, work) -> list:
     """Run work(index) in `count` threads at once, each on its own database connection."""
-    start = threading.Barrier(count, timeout=30)
-    results: list = [None] * count
-
-    def thread_main(index: int) -> None:
-        try:
-            start.wait()
-            results[index] = work(index)
-        except Exception as exc:  # the outcome under test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=thread_main, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-        assert not thread.is_alive()
-    return results
+    return run_at_once([functools.partial(work, index) for index in range(count)])
 
 
 @pytest.fixture

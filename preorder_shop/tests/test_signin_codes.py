@@ -3,6 +3,7 @@
 import base64
 import contextlib
 import datetime as dt
+import functools
 import hmac
 import itertools
 import json
@@ -16,7 +17,7 @@ from typing import ClassVar
 import pytest
 import redis
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError
 from django.utils import timezone, translation
 
 from preorder_shop import ratelimit, services
@@ -30,6 +31,7 @@ from preorder_shop.models import (
 )
 from preorder_shop.tasks import send_outbox_message
 from preorder_shop.tests.factories import CustomerFactory
+from tests.concurrency import run_at_once
 
 IP = "203.0.113.10"
 OTHER_IP = "198.51.100.20"
@@ -633,26 +635,8 @@ def test_a_code_issued_a_moment_later_by_a_parallel_request_does_not_crash_the_n
 
 
 def run_in_parallel(count: int, work) -> list:
-    """Run work(index) in `count` threads, each on its own database connection."""
-    start = threading.Barrier(count, timeout=30)
-    results: list = [None] * count
-
-    def thread_main(index: int) -> None:
-        try:
-            start.wait()
-            results[index] = work(index)
-        except Exception as exc:  # the outcome under test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=thread_main, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-        assert not thread.is_alive()
-    return results
+    """Run work(index) in `count` threads at once, each on its own database connection."""
+    return run_at_once([functools.partial(work, index) for index in range(count)])
 
 
 @pytest.mark.django_db(transaction=True)
