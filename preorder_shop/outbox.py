@@ -82,23 +82,34 @@ BATCH_COLUMNS = (
 )
 
 
-def queue_from_select(select_sql: str, params: list | dict) -> int:
+def queue_from_select(
+    select_sql: str, params: list | dict, *, ctes: str = "", keys_are_new: bool = False
+) -> int:
     """Queue one message per row of `select_sql` (producing BATCH_COLUMNS, payload as
     jsonb) in the caller's transaction: for batches of thousands, where a row-by-row
     queue_message would dominate. Keys already queued are skipped. After commit one sweep
     task sends them; the beat sweep catches up if that task is lost. Returns rows queued.
+
+    ctes: WITH clauses (without the WITH) that `select_sql` reads, so that a statement which
+    writes rows (a data-modifying WITH) queues their messages in the same statement.
+    keys_are_new: the caller's keys name rows its own statement or transaction just created,
+    so none can be queued yet; the insert then skips ON CONFLICT's per-row speculative
+    insertion (half the cost of a batch, measured), and a repeated key raises IntegrityError.
     """
     columns = ", ".join(BATCH_COLUMNS)
+    with_clause = f"WITH {ctes}" if ctes else ""
+    on_conflict = "" if keys_are_new else "ON CONFLICT (idempotency_key) DO NOTHING"
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
+            {with_clause}
             INSERT INTO preorder_shop_outboxmessage
                 ({columns}, redact_when_final, status, attempts, next_attempt_at,
                  last_error, created_at)
             SELECT {columns}, false, 'pending', 0, now(), '', now()
               FROM ({select_sql}) AS batch ({columns})
-            ON CONFLICT (idempotency_key) DO NOTHING
-            """,  # noqa: S608 - column names are constants; values are parameters
+            {on_conflict}
+            """,  # noqa: S608 - the SQL is the caller's constants; values are parameters
             params,
         )
         queued = cursor.rowcount
