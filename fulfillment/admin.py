@@ -32,7 +32,8 @@ class StockLotForm(forms.ModelForm):
         lot = self.instance
         if lot.pk is None:
             return cleaned
-        active = lot.allocations.filter(released_at__isnull=True).count()
+        # By variant as well: the active-allocation index is (variant, lot).
+        active = lot.allocations.filter(variant=lot.variant_id, released_at__isnull=True).count()
         if cleaned.get("quantity") is not None and cleaned["quantity"] < active:
             self.add_error(
                 "quantity",

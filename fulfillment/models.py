@@ -32,6 +32,8 @@ class StockLot(models.Model):
             models.UniqueConstraint(
                 fields=["variant", "reference"], name="stock_lot_reference_unique"
             ),
+            # What an allocation's (lot, variant) foreign key refers to.
+            models.UniqueConstraint(fields=["id", "variant"], name="stock_lot_id_variant_key"),
         ]
 
     def __str__(self) -> str:
@@ -45,22 +47,39 @@ class ReleaseReason(models.TextChoices):
 
 class Allocation(models.Model):
     """One unit of a lot given to one reservation, in queue order. Never deleted: a released
-    unit keeps its row (when and why), and goes to the next in line as a new row."""
+    unit keeps its row (when and why), and goes to the next in line as a new row.
+
+    Allocation writes these rows by the million, and every index and foreign-key check is
+    paid on every row. So the variant and lot keys, searched only for active rows
+    (allocation_active_idx), have no index of their own (deleting a lot or a variant, which
+    PROTECT refuses anyway once used, scans the table); and the foreign keys are two composite
+    ones, (reservation, variant) and (lot, variant) (migration 0005), that also keep the
+    variant column that of the reservation and of the lot: two checks per row instead of three
+    plus a trigger comparing variants.
+    """
 
     variant = models.ForeignKey(
         "reservations.Variant",
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("variant"),
+        db_index=False,
+        db_constraint=False,  # composite foreign keys instead (see above)
     )
     reservation = models.ForeignKey(
         "reservations.Reservation",
         on_delete=models.PROTECT,
         related_name="allocations",
         verbose_name=_("reservation"),
+        db_constraint=False,  # composite foreign keys instead (see above)
     )
     lot = models.ForeignKey(
-        StockLot, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("lot")
+        StockLot,
+        on_delete=models.PROTECT,
+        related_name="allocations",
+        verbose_name=_("lot"),
+        db_index=False,
+        db_constraint=False,  # composite foreign keys instead (see above)
     )
     allocated_at = models.DateTimeField(_("allocated at"))
     released_at = models.DateTimeField(_("released at"), null=True, blank=True)

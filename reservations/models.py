@@ -219,6 +219,9 @@ class Reservation(models.Model):
             models.UniqueConstraint(
                 fields=["customer", "idempotency_key"], name="reservation_idempotency_key_unique"
             ),
+            # What an allocation's (reservation, variant) foreign key refers to, so that the
+            # database keeps an allocation's variant that of its reservation.
+            models.UniqueConstraint(fields=["id", "variant"], name="reservation_id_variant_key"),
             models.UniqueConstraint(
                 fields=["campaign", "customer", "slot"],
                 condition=Q(status__in=HOLDING_STATUSES),

@@ -265,10 +265,13 @@ def test_the_database_refuses_a_unit_across_variants():
     stranger = ReservationFactory(variant=other)
     lot = StockLotFactory(variant=mine, quantity=5)
 
-    for variant_id in (mine.pk, other.pk):
+    for variant_id, constraint in [
+        (mine.pk, "allocation_reservation_same_variant"),
+        (other.pk, "allocation_lot_same_variant"),
+    ]:
         with pytest.raises(IntegrityError) as excinfo, transaction.atomic():
             raw_allocate(variant_id=variant_id, reservation_id=stranger.pk, lot_id=lot.pk)
-        assert constraint_of(excinfo) == "allocation_same_variant"
+        assert constraint_of(excinfo) == constraint
     assert not Allocation.objects.exists()
 
 
