@@ -95,10 +95,21 @@ class Order(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=OrderStatus.choices, default=OrderStatus.DRAFT
     )
-    number = models.CharField(_("order number"), max_length=11, null=True, blank=True, unique=True)
+    # Unique through Meta, not unique=True, which on PostgreSQL adds a LIKE-pattern index
+    # too: every index costs the pipeline on each status change (status is indexed, so no
+    # update is HOT), and order numbers are only ever looked up whole. Null until submitted
+    # (unique ignores nulls; an empty string would not).
+    number = models.CharField(_("order number"), max_length=11, null=True, blank=True)  # noqa: DJ001
 
+    # No index of its own, for the same reason: nothing looks orders up by plan (deleting a
+    # plan, which PROTECT refuses once used, scans the table).
     plan = models.ForeignKey(
-        RatePlan, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("rate plan")
+        RatePlan,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("rate plan"),
+        db_index=False,
     )
     join_type = models.CharField(
         _("join type"), max_length=16, choices=JoinType.choices, blank=True
@@ -136,6 +147,7 @@ class Order(models.Model):
             models.Index(fields=["status", "submitted_at"], name="order_status_age_idx"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["number"], name="order_number_unique"),
             # One live order per reservation: so at most one draft, and "Write order form"
             # always resumes it.
             models.UniqueConstraint(
