@@ -575,14 +575,29 @@ def transition_many(
         moved = [row[0] for row in cursor.fetchall()]
         if moved:
             cursor.execute(RECORD_BATCH, {**params, "ids": moved})
-            queue_from_select(NOTIFY_BATCH, {"ids": moved, **_notify_batch_params(moved)})
+            # Each status is entered once (the table has no cycles; the history's unique
+            # (order, to_status) says so too), so 'order:<id>:<to>' cannot be queued yet.
+            queue_from_select(
+                NOTIFY_BATCH, {"ids": moved, **_notify_batch_params(moved)}, keys_are_new=True
+            )
     return moved
 
 
 def _notify_batch_params(order_ids: list[int]) -> dict:
     marker = "00000000000"
     prefix, suffix = reverse("orders:order_detail", kwargs={"number": marker}).split(marker)
-    variants = Variant.objects.filter(reservations__orders__id__in=order_ids).distinct()
+    # The ids as one array parameter: an ORM __in over thousands of ids built, sent and
+    # parsed a placeholder each (measured: a tenth of a pipeline batch).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT DISTINCT r.variant_id
+              FROM orders_order o JOIN reservations_reservation r ON r.id = o.reservation_id
+             WHERE o.id = ANY(%s)
+            """,
+            [order_ids],
+        )
+        variants = Variant.objects.filter(pk__in=[row[0] for row in cursor.fetchall()])
     return {
         "labels": json.dumps({str(v.pk): str(v) for v in variants}),
         "url_prefix": prefix,
