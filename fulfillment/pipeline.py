@@ -38,29 +38,42 @@ def advance_batch(
     *, variant_id: int, worker: str, limit: int | None = None, now: dt.datetime | None = None
 ) -> int:
     """Move the next `limit` ready orders of the variant to preparing; returns how many."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PIPELINE_LOCK, variant_id])
-        cursor.execute(
-            READY, {"variant": variant_id, "limit": limit or settings.PIPELINE_BATCH_SIZE}
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-        if not ids:
-            return 0
-        moved = transition_many(
-            order_ids=ids,
-            to=OrderStatus.PREPARING,
-            actor=Actor.worker(worker),
-            now=now or timezone.now(),
-        )
-    return len(moved)
+    _found, moved = _next_batch(
+        variant_id=variant_id,
+        worker=worker,
+        limit=limit or settings.PIPELINE_BATCH_SIZE,
+        now=now or timezone.now(),
+    )
+    return moved
 
 
 def advance_variant(*, variant_id: int, worker: str, batch: int | None = None) -> int:
     """Batches until the variant has no ready order left; returns how many moved."""
+    limit = batch or settings.PIPELINE_BATCH_SIZE
     total = 0
-    while moved := advance_batch(variant_id=variant_id, worker=worker, limit=batch):
+    while True:
+        found, moved = _next_batch(
+            variant_id=variant_id, worker=worker, limit=limit, now=timezone.now()
+        )
         total += moved
-    return total
+        # A short batch took every order that was ready: no need to ask again (the query
+        # costs as much when it finds nothing). Orders ready since wait for the next run.
+        if found < limit:
+            return total
+
+
+def _next_batch(*, variant_id: int, worker: str, limit: int, now: dt.datetime) -> tuple[int, int]:
+    """(ready orders found, orders moved) for one batch, in its own transaction."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PIPELINE_LOCK, variant_id])
+        cursor.execute(READY, {"variant": variant_id, "limit": limit})
+        ids = [row[0] for row in cursor.fetchall()]
+        if not ids:
+            return 0, 0
+        moved = transition_many(
+            order_ids=ids, to=OrderStatus.PREPARING, actor=Actor.worker(worker), now=now
+        )
+    return len(ids), len(moved)
 
 
 def variants_with_ready_orders() -> list[int]:
