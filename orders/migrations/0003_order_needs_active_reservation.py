@@ -9,22 +9,13 @@ from django.db import migrations
 
 from orders.migrations import _order_guard
 
-CHECK_RESERVATION = """
-        PERFORM 1 FROM reservations_reservation
-         WHERE id = NEW.reservation_id AND status = 'active' FOR SHARE;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'reservation % does not hold its place', NEW.reservation_id
-                USING ERRCODE = 'check_violation', CONSTRAINT = 'order_reservation_active';
-        END IF;
-"""
-
 
 class Migration(migrations.Migration):
     dependencies = [("orders", "0002_state_machine_triggers")]
 
     operations = [
         migrations.RunSQL(
-            _order_guard.function(insert_checks=CHECK_RESERVATION),
+            _order_guard.function(insert_checks=_order_guard.CHECK_RESERVATION),
             _order_guard.function(insert_checks=""),
         )
     ]

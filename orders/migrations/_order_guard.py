@@ -12,8 +12,24 @@ ALLOWED_MOVES = [
 ]
 
 
+# For a new draft (migration 0003): a reservation that still holds its place. The FOR
+# SHARE lock makes the INSERT and a concurrent cancellation of the reservation (whose guard
+# refuses while a live order exists) wait for each other: one of them wins, never both.
+CHECK_RESERVATION = """
+        PERFORM 1 FROM reservations_reservation
+         WHERE id = NEW.reservation_id AND status = 'active' FOR SHARE;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'reservation % does not hold its place', NEW.reservation_id
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'order_reservation_active';
+        END IF;
+"""
+
+
 def function(*, insert_checks: str) -> str:
-    moves = ", ".join(f"('{a}', '{b}')" for a, b in ALLOWED_MOVES)
+    # The allowed moves as an array of 'from>to' strings: a plain expression, which
+    # PL/pgSQL evaluates without starting the executor for each row (a NOT IN (VALUES ...)
+    # did, at ~19 us per row: a tenth of the pipeline's cost per order).
+    moves = ", ".join(f"'{a}>{b}'" for a, b in ALLOWED_MOVES)
     return f"""
 CREATE OR REPLACE FUNCTION orders_order_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -31,7 +47,7 @@ BEGIN
             USING ERRCODE = 'check_violation', CONSTRAINT = 'order_identity_immutable';
     END IF;
     IF NEW.status <> OLD.status
-       AND (OLD.status, NEW.status) NOT IN (VALUES {moves}) THEN
+       AND NOT (OLD.status || '>' || NEW.status) = ANY (ARRAY[{moves}]) THEN
         RAISE EXCEPTION 'order % cannot move from % to %', OLD.id, OLD.status, NEW.status
             USING ERRCODE = 'check_violation', CONSTRAINT = 'order_transition_allowed';
     END IF;
