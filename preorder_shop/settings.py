@@ -178,7 +178,7 @@ CELERY_DB_REUSE_MAX = 1000
 # beat-driven dispatchers re-enqueue idempotent work much sooner anyway.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
 # Orders the pipeline moves per transaction.
-PIPELINE_BATCH_SIZE = env_int("PIPELINE_BATCH_SIZE", 2000)
+PIPELINE_BATCH_SIZE = env_int("PIPELINE_BATCH_SIZE", 5000)
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "preorder_shop.tasks.sweep_outbox", "schedule": 30.0},
     "close-order-windows": {"task": "orders.tasks.close_order_windows", "schedule": 60.0},
