@@ -317,9 +317,9 @@ def _prepare(cursor, campaign_ids: list[int]) -> None:
     """Fill this transaction's temporary tables: lane, moves, overtaken, classified (dropped
     at commit, or by DROP when the caller's transaction goes on)."""
     cursor.execute(DROP)
-    # Compiling these statements (JIT) costs more than running them, and the window sorts
-    # fit in memory with a little more of it. SET LOCAL ends with the transaction.
-    cursor.execute("SET LOCAL jit = off")
+    # The window sorts fit in memory with a little more of it (JIT, which cost more than
+    # running these statements, is off for every connection: settings.DATABASES).
+    # SET LOCAL ends with the transaction.
     cursor.execute("SET LOCAL work_mem = '64MB'")
     cursor.execute(LANE, {"campaigns": campaign_ids, "tz": settings.TIME_ZONE})
     cursor.execute("ANALYZE fairness_lane")
