@@ -24,7 +24,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core import mail
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -241,6 +241,50 @@ def test_queueing_the_same_key_twice_keeps_one_row_and_sends_once(
     assert OutboxMessage.objects.filter(idempotency_key=key).count() == 1
     assert OutboxMessage.objects.get(pk=first.pk).payload["code"] == "111111"
     assert len(callbacks) == 1
+
+
+BATCH = """
+SELECT 'sms', %(phone)s, 'signin.code', 'en', jsonb_build_object('code', '135790', 'minutes', 5),
+       key, 'batch-test'
+  FROM unnest(%(keys)s::text[]) AS key
+"""
+
+
+@pytest.mark.django_db
+def test_a_batch_queues_a_row_per_selected_row_and_skips_keys_already_queued(
+    django_capture_on_commit_callbacks,
+):
+    taken, fresh = new_key(), new_key()
+    first = queue(idempotency_key=taken, payload={"code": "111111", "minutes": 5})
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        queued = outbox.queue_from_select(BATCH, {"phone": PHONE, "keys": [taken, fresh]})
+
+    assert queued == 1
+    assert OutboxMessage.objects.get(pk=first.pk).payload["code"] == "111111"
+    added = OutboxMessage.objects.get(idempotency_key=fresh)
+    assert (added.status, added.reference, added.payload["code"]) == (
+        OutboxStatus.PENDING,
+        "batch-test",
+        "135790",
+    )
+    assert len(callbacks) == 1  # one sweep for the batch
+
+
+@pytest.mark.django_db
+def test_a_batch_of_new_keys_refuses_a_key_already_queued_and_queues_nothing():
+    taken, fresh = new_key(), new_key()
+    queue(idempotency_key=taken)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        outbox.queue_from_select(
+            BATCH, {"phone": PHONE, "keys": [fresh, taken]}, keys_are_new=True
+        )
+
+    assert not OutboxMessage.objects.filter(idempotency_key=fresh).exists()
+    assert (
+        outbox.queue_from_select(BATCH, {"phone": PHONE, "keys": [fresh]}, keys_are_new=True) == 1
+    )
 
 
 # --- delivering ----------------------------------------------------------------------------
