@@ -34,7 +34,9 @@ def ensure_demo_lots(campaign: Campaign) -> int:
 def submit_synthetic_orders(campaign: Campaign, count: int, *, seed: int = 7) -> int:
     """Give up to `count` active reservations of the campaign (lowest positions first) a
     submitted order (status received, with its history row), in bulk: demo screens,
-    pipeline tests and benchmarks. Submission times are shuffled, as in real life."""
+    pipeline tests and benchmarks. Submission times are shuffled, as in real life.
+    Festival-pickup reservations only once the campaign's draw is published, the rule every
+    order form obeys (fulfillment migration 0005)."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
     plan = campaign.rate_plans.order_by("monthly_fee_krw").first()
     if plan is None:
@@ -52,6 +54,10 @@ def submit_synthetic_orders(campaign: Campaign, count: int, *, seed: int = 7) ->
               FROM reservations_reservation r
               JOIN preorder_shop_customer c ON c.id = r.customer_id
              WHERE r.campaign_id = %(campaign)s AND r.status = 'active'
+               AND (r.fulfilment <> 'festival'
+                    OR EXISTS (SELECT 1 FROM fulfillment_festivaldraw d
+                                WHERE d.campaign_id = r.campaign_id
+                                  AND d.revealed_at IS NOT NULL))
                AND NOT EXISTS (SELECT 1 FROM orders_order o WHERE o.reservation_id = r.id
                                   AND o.status NOT IN ('cancelled', 'discarded', 'expired'))
              ORDER BY r.position

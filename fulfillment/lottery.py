@@ -160,7 +160,6 @@ SELECT 'sms', c.phone,
            'reservation_number', r.number, 'customer_name', c.name,
            'variant', %(labels)s::jsonb ->> r.variant_id::text,
            'campaign', %(campaign)s::text, 'launch_date', %(launch)s::text,
-           'ordered', r.status = 'ordered',
            'status_url', replace(%(status_url)s::text, '00000000', r.number),
            'campaign_url', %(campaign_url)s::text),
        'festival:' || e.id, 'reservation:' || r.id

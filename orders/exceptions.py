@@ -23,6 +23,14 @@ class OrderWindowNotOpen(DomainError):
     default_message = _("The order form window for this campaign has not opened yet.")
 
 
+class FestivalDrawPending(DomainError):
+    default_message = _(
+        "Festival pickup places are drawn by lot after reservations close, and those not "
+        "drawn get courier delivery, which needs an address. You can submit your order form "
+        "once the result is published; we will send it to you."
+    )
+
+
 class ReservationNotActive(DomainError):
     default_message = _("This reservation is no longer active, so no order form can be written.")
 

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fulfillment.models import FestivalDraw
 from preorder_shop.identifiers import ORDER_NUMBER
 from preorder_shop.models import Customer, OutboxChannel
 from preorder_shop.outbox import queue_from_select, queue_message
@@ -31,6 +32,7 @@ from reservations.models import (
 from .exceptions import (
     ActorNotAllowed,
     EmbargoActive,
+    FestivalDrawPending,
     IllegalTransition,
     IncompleteOrder,
     NotYourReservation,
@@ -393,11 +395,34 @@ def submit_order(
             )
         if locked.status != S.DRAFT:
             return locked
+        _require_festival_draw(locked.reservation)
         saved = save_draft(order=locked, customer=customer, values=values, now=now)
         missing = missing_fields(saved)
         if missing:
             raise IncompleteOrder(missing)
         return transition(order=saved, to=S.RECEIVED, actor=Actor.customer(), now=now)
+
+
+def _require_festival_draw(reservation: Reservation) -> None:
+    """A festival-pickup order form waits for the festival draw: those not drawn switch to
+    courier delivery, and their order form must then ask for an address. The reservation
+    row is read again under FOR SHARE, which waits for a draw in progress (it locks the
+    entrants FOR UPDATE), so the form is judged by the way of delivery the draw left. The
+    database holds the same rule (fulfillment migration 0005)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT fulfilment FROM reservations_reservation WHERE id = %s FOR SHARE",
+            [reservation.pk],
+        )
+        (reservation.fulfilment,) = cursor.fetchone()
+    if reservation.fulfilment == Fulfilment.FESTIVAL and not festival_draw_published(
+        reservation.campaign_id
+    ):
+        raise FestivalDrawPending()
+
+
+def festival_draw_published(campaign_id: int) -> bool:
+    return FestivalDraw.objects.filter(campaign_id=campaign_id, revealed_at__isnull=False).exists()
 
 
 def missing_fields(order: Order) -> dict[str, list[str]]:

@@ -9,11 +9,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from preorder_shop.customer_session import customer_required
 from preorder_shop.exceptions import DomainError
-from reservations.models import Reservation
+from reservations.models import Fulfilment, Reservation
 from reservations.selectors import customer_reservations, queue_standing
 
 from . import selectors, services
-from .exceptions import IncompleteOrder
+from .exceptions import FestivalDrawPending, IncompleteOrder
 from .forms import OrderForm
 from .models import Order, OrderStatus
 
@@ -84,10 +84,22 @@ def reservation_cancel(request: HttpRequest, number: str) -> HttpResponse:
 
 
 def _form_page(request, reservation, order, form, status=200) -> HttpResponse:
+    # Said up front, not only when the customer presses Submit (a refused submit shows it
+    # as the form's error instead).
+    waits_for_draw = (
+        reservation.fulfilment == Fulfilment.FESTIVAL
+        and not services.festival_draw_published(reservation.campaign_id)
+        and not form.non_field_errors()
+    )
     return render(
         request,
         "orders/order_form.html",
-        {"reservation": reservation, "order": order, "form": form},
+        {
+            "reservation": reservation,
+            "order": order,
+            "form": form,
+            "festival_draw_pending": FestivalDrawPending.default_message if waits_for_draw else "",
+        },
         status=status,
     )
 
@@ -161,6 +173,9 @@ def order_submit(request: HttpRequest, number: str) -> HttpResponse:
         for field, errors in exc.errors.items():
             for error in errors:
                 form.add_error(field if field in form.fields else None, error)
+        return _form_page(request, reservation, order, form, status=400)
+    except FestivalDrawPending as exc:  # the typed answers stay on the page
+        form.add_error(None, exc.message)
         return _form_page(request, reservation, order, form, status=400)
     except DomainError as exc:
         messages.error(request, exc.message)

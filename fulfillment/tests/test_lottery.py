@@ -11,13 +11,15 @@ import time
 
 import pytest
 from django.core.management import CommandError, ManagementUtility, call_command
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from fulfillment import lottery
 from fulfillment.models import FestivalDraw, FestivalEntry
-from orders.models import OrderStatus
-from orders.tests.factories import order_in
+from orders import services as order_services
+from orders.exceptions import FestivalDrawPending, IncompleteOrder
+from orders.models import JoinType, Order, OrderStatus
+from orders.tests.factories import RatePlanFactory, order_in
 from preorder_shop import outbox
 from preorder_shop.models import OutboxMessage
 from reservations import services as reservation_services
@@ -268,11 +270,7 @@ def test_only_festival_reservations_still_holding_their_place_enter():
     variant = festival_variant(capacity=50)
     campaign = variant.campaign
     active = festival(variant)
-    ordered = order_in(
-        OrderStatus.RECEIVED, reservation=festival(variant, customer__name="주문자")
-    ).reservation
-    ordered.refresh_from_db()
-    assert ordered.status == ReservationStatus.ORDERED
+    drafting = order_in(OrderStatus.DRAFT, reservation=festival(variant)).reservation
     cancelled = festival(variant)
     reservation_services.cancel_reservation(reservation=cancelled, by=CancelledBy.CUSTOMER)
     expired = festival(variant)
@@ -287,7 +285,7 @@ def test_only_festival_reservations_still_holding_their_place_enter():
     assert result.entrants == 2
     assert set(FestivalEntry.objects.values_list("reservation", flat=True)) == {
         active.pk,
-        ordered.pk,
+        drafting.pk,
     }
     untouched = {cancelled.pk: "festival", expired.pk: "festival", courier.pk: "courier"}
     untouched |= {dawn.pk: "dawn", elsewhere.pk: "festival"}
@@ -295,6 +293,57 @@ def test_only_festival_reservations_still_holding_their_place_enter():
         untouched
     )
     assert lottery.verify_draw(campaign=campaign).ok
+
+
+def test_a_festival_order_form_is_submitted_only_once_the_draw_is_published():
+    variant = festival_variant(capacity=1)
+    campaign = variant.campaign
+    first, second = festival(variant), festival(variant)
+    drafts = {r.pk: order_in(OrderStatus.DRAFT, reservation=r) for r in (first, second)}
+    plan = RatePlanFactory(campaign=campaign)
+    pickup_answers = {"plan": plan, "join_type": JoinType.DEVICE_CHANGE}
+
+    for reservation in (first, second):
+        with pytest.raises(FestivalDrawPending):
+            order_services.submit_order(
+                order=drafts[reservation.pk],
+                customer=reservation.customer,
+                values=pickup_answers,
+            )
+        assert Order.objects.get(pk=drafts[reservation.pk].pk).status == OrderStatus.DRAFT
+    # The database holds the same rule for any other writer.
+    with pytest.raises(IntegrityError) as excinfo, transaction.atomic(), connection.cursor() as c:
+        c.execute(
+            "UPDATE orders_order SET status = 'received', number = '10000000009',"
+            " submitted_at = now(), plan_id = %s, join_type = 'device_change' WHERE id = %s",
+            [plan.pk, drafts[first.pk].pk],
+        )
+    assert excinfo.value.__cause__.diag.constraint_name == "order_festival_draw_first"
+
+    lottery.commit_draw(campaign=campaign, seed=SEED)
+    lottery.reveal_draw(campaign=campaign, seed=SEED, now=after_close(campaign))
+    winner = Reservation.objects.get(pk__in=[first.pk, second.pk], fulfilment=Fulfilment.FESTIVAL)
+    loser = Reservation.objects.get(pk__in=[first.pk, second.pk], fulfilment=Fulfilment.COURIER)
+
+    won = order_services.submit_order(
+        order=drafts[winner.pk], customer=winner.customer, values=pickup_answers
+    )
+    assert won.status == OrderStatus.RECEIVED  # picked up at the festival: no address
+    with pytest.raises(IncompleteOrder) as missing:
+        order_services.submit_order(
+            order=drafts[loser.pk], customer=loser.customer, values=pickup_answers
+        )
+    assert {"recipient_name", "postcode", "address_line1"} <= set(missing.value.errors)
+    address = {
+        "recipient_name": "김민준",
+        "recipient_phone": "+821012345678",
+        "postcode": "04524",
+        "address_line1": "서울특별시 중구 세종대로 110",
+    }
+    delivered = order_services.submit_order(
+        order=drafts[loser.pk], customer=loser.customer, values=pickup_answers | address
+    )
+    assert (delivered.status, delivered.postcode) == (OrderStatus.RECEIVED, "04524")
 
 
 def test_everyone_is_notified_once_in_their_language():

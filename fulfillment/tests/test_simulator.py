@@ -9,8 +9,9 @@ from django.utils import timezone
 from fulfillment import couriers, simulator, tasks
 from fulfillment.models import CourierEvent, CourierEventSource, OrderHold
 from orders.models import ActorKind, Order, OrderStatus, OrderTransition
-from orders.tests.factories import order_in, staff_user
+from orders.tests.factories import order_in, publish_festival_draw, staff_user
 from preorder_shop.models import OutboxMessage
+from reservations.tests.factories import CampaignFactory
 
 pytestmark = pytest.mark.django_db
 S = OrderStatus
@@ -105,10 +106,11 @@ def test_the_simulator_respects_the_launch_embargo():
         reservation__variant__campaign__launch_date=launch,
         reservation__fulfilment="dawn",
     )
+    festival_campaign = CampaignFactory(launch_date=launch, with_festival=True)
+    publish_festival_draw(festival_campaign)
     festival = order_in(
         S.PREPARING,
-        reservation__variant__campaign__launch_date=launch,
-        reservation__variant__campaign__with_festival=True,
+        reservation__variant__campaign=festival_campaign,
         reservation__fulfilment="festival",
     )
 

@@ -1,8 +1,13 @@
 """Orders in any state, made the only way the database allows: through the state machine."""
 
+import secrets
+
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
+from fulfillment.lottery import commitment
+from fulfillment.models import FestivalDraw
 from orders import services
 from orders.models import JoinType, Order, OrderStatus, RatePlan
 from reservations.tests.factories import CampaignFactory, ReservationFactory
@@ -89,3 +94,12 @@ def order_in(status: str, **draft_kwargs) -> Order:
     for to, actor, extra in PATH.get(status, []):
         order = services.transition(order=order, to=to, actor=actor(), **extra)
     return order
+
+
+def publish_festival_draw(campaign) -> FestivalDraw:
+    """A published (revealed) festival draw for `campaign`, without entries: festival-pickup
+    order forms may then be submitted. The lottery itself is tested in fulfillment."""
+    seed = secrets.token_hex(32)
+    return FestivalDraw.objects.create(
+        campaign=campaign, seed_hash=commitment(seed), seed=seed, revealed_at=timezone.now()
+    )

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from orders.models import Order, OrderStatus, OrderTransition
 from orders.services import cancel_by_customer, expire_drafts
-from orders.tests.factories import RatePlanFactory, order_in
+from orders.tests.factories import RatePlanFactory, order_in, publish_festival_draw
 from preorder_shop.customer_session import SESSION_KEY
 from preorder_shop.identifiers import ORDER_NUMBER
 from preorder_shop.models import OutboxMessage
@@ -351,7 +351,7 @@ def test_submit_with_invalid_values_shows_them_and_keeps_the_draft(signed_in, re
     assert Order.objects.get(reservation=reservation).status == S.DRAFT
 
 
-def test_festival_pickup_has_no_address_and_submits_without_one(signed_in, customer):
+def test_festival_pickup_has_no_address_and_submits_without_one_once_drawn(signed_in, customer):
     variant = VariantFactory(campaign=CampaignFactory(with_festival=True))
     reservation = ReservationFactory(
         customer=customer, variant=variant, fulfilment=Fulfilment.FESTIVAL
@@ -361,7 +361,18 @@ def test_festival_pickup_has_no_address_and_submits_without_one(signed_in, custo
     page = signed_in.get(form_url(reservation)).content.decode()
     for name in ["recipient_name", "recipient_phone", "postcode", "address_line1"]:
         assert f'name="{name}"' not in page
+    assert "once the result is published" in page
 
+    complete = {"plan": plan.pk, "join_type": "device_change"}
+    waiting = signed_in.post(submit_url(reservation), complete)
+    assert waiting.status_code == 400
+    assert "once the result is published" in waiting.content.decode()
+    assert Order.objects.get(reservation=reservation).status == S.DRAFT
+
+    publish_festival_draw(reservation.campaign)
+    assert (
+        "once the result is published" not in signed_in.get(form_url(reservation)).content.decode()
+    )
     missing = signed_in.post(submit_url(reservation), {})
     assert missing.status_code == 400
     assert set(field_errors(missing.content.decode())) == {"plan", "join_type"}

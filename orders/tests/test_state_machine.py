@@ -25,6 +25,7 @@ from orders.tests.factories import (
     DraftFactory,
     complete_answers,
     order_in,
+    publish_festival_draw,
     staff_user,
 )
 from preorder_shop.exceptions import DomainError
@@ -695,6 +696,7 @@ def test_saving_a_draft_does_not_lock_other_customers_drafts_of_the_campaign():
 )
 def test_hand_over_waits_for_the_embargo(fulfilment, to, hours_before_launch):
     campaign = CampaignFactory(before_launch=True, with_festival=True)
+    publish_festival_draw(campaign)
     reservation = ReservationFactory(
         variant=VariantFactory(campaign=campaign), fulfilment=fulfilment
     )
