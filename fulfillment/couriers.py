@@ -4,7 +4,8 @@ CourierEvent and a state-machine move.
 
 The event row is written first and the order moved in the same transaction, so a refused
 move (illegal, embargoed, inconsistent) leaves no event behind, and a repeated input finds
-its event already there and changes nothing (unique external_id; unique (order, kind)).
+its event already there and changes nothing (unique (courier, event id); unique (order,
+kind)).
 
 Messages here are for couriers and operators, not customers: plain English, each naming the
 field or rule that refused the input.
@@ -258,7 +259,8 @@ def record_courier_event(
         except IntegrityError:
             # The same event id arrived for another order at this very moment.
             raise EventConflict(
-                f"Event id {data.external_id} is already used by another courier event."
+                f"Event id {data.external_id} of {data.courier} is already used by another "
+                "courier event."
             ) from None
         if already_there:
             return CourierResult(Outcome.CONFIRMED, order, event)
@@ -281,13 +283,15 @@ def record_courier_event(
 def _repeat(order: Order, data: CourierInput) -> CourierEvent | None:
     """The event already stored for this input, or None; an input that contradicts a stored
     event (same id for another fact, another tracking number) is refused."""
-    same_id = CourierEvent.objects.filter(external_id=data.external_id).first()
+    same_id = CourierEvent.objects.filter(
+        courier=data.courier, external_id=data.external_id
+    ).first()
     if same_id is not None:
         if same_id.order_id == order.pk and same_id.kind == data.kind:
             return same_id
         raise EventConflict(
-            f"Event id {data.external_id} was already recorded for another event "
-            f"({same_id.kind} of order {same_id.order.number})."
+            f"Event id {data.external_id} of {data.courier} was already recorded for another "
+            f"event ({same_id.kind} of order {same_id.order.number})."
         )
     same_kind = CourierEvent.objects.filter(order=order, kind=data.kind).first()
     if same_kind is None:

@@ -189,7 +189,8 @@ class CourierEvent(models.Model):
     occurred_at = models.DateTimeField(_("occurred at"))
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
     source = models.CharField(_("source"), max_length=16, choices=CourierEventSource.choices)
-    external_id = models.CharField(_("courier's event id"), max_length=100, unique=True)
+    # Unique per courier (two couriers may number their events alike): see Meta.
+    external_id = models.CharField(_("courier's event id"), max_length=100)
 
     class Meta:
         verbose_name = _("courier event")
@@ -197,6 +198,9 @@ class CourierEvent(models.Model):
         ordering = ["-received_at"]
         constraints = [
             models.UniqueConstraint(fields=["order", "kind"], name="courier_event_once_per_kind"),
+            models.UniqueConstraint(
+                fields=["courier", "external_id"], name="courier_event_id_unique_per_courier"
+            ),
         ]
 
     def __str__(self) -> str:

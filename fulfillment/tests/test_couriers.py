@@ -348,9 +348,22 @@ def test_an_event_id_reused_for_another_order_is_refused():
     first, second = order_in(S.PREPARING), order_in(S.PREPARING)
     record(event(first, "handed_over", timezone.now(), external_id="same"))
     before = snapshot()
-    with pytest.raises(couriers.EventConflict, match="Event id same was already recorded"):
+    with pytest.raises(
+        couriers.EventConflict, match="Event id same of CJ대한통운 was already recorded"
+    ):
         record(event(second, "handed_over", timezone.now(), external_id="same"))
     assert snapshot() == before
+
+
+def test_two_couriers_may_number_their_events_alike():
+    first, second = order_in(S.PREPARING), order_in(S.PREPARING)
+    record(event(first, "handed_over", timezone.now(), external_id="1001"))
+    other = record(
+        event(second, "handed_over", timezone.now(), external_id="1001", courier="롯데택배")
+    )
+    assert other.outcome == couriers.Outcome.RECORDED
+    assert other.order.status == S.SHIPPED
+    assert CourierEvent.objects.filter(external_id="1001").count() == 2
 
 
 def test_a_hand_over_for_an_order_staff_already_shipped_is_kept_without_a_move():
