@@ -1,8 +1,10 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class FulfillmentConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "fulfillment"
-    verbose_name = _("Fulfilment")
+    # The admin section (stock, allocation, shipping), not the way a customer receives the
+    # phone, which the same English word names elsewhere.
+    verbose_name = pgettext_lazy("admin section", "Fulfilment")
