@@ -53,3 +53,18 @@ def hit(limit: Limit, subject: str) -> int:
 
 def reset(limit: Limit, subject: str) -> None:
     _client().delete(limit.key(subject))
+
+
+# Takes back one hit, never below zero and never reviving an expired key.
+_REFUND = """
+if redis.call('exists', KEYS[1]) == 1 and tonumber(redis.call('get', KEYS[1])) > 0 then
+    return redis.call('decr', KEYS[1])
+end
+return 0
+"""
+
+
+def refund(limit: Limit, subject: str) -> None:
+    """Take back a hit counted before it was judged, once it turns out not to count (a
+    right code counted as a possible wrong one)."""
+    _client().eval(_REFUND, 1, limit.key(subject))

@@ -108,22 +108,26 @@ def verify_code(
     )
     if current is None:
         raise CodeExpired()
-    # Every comparison counts as an attempt before it is made, so parallel guesses cannot
-    # exceed the limit; a correct code resets the number's counter below.
+    # Every comparison counts as an attempt, for the number and for the device, before it
+    # is made, so parallel guesses cannot exceed either limit; a correct code resets the
+    # number's counter below and takes its device hit back.
     attempts = ratelimit.hit(WRONG_CODES_PER_PHONE, phone)
     if attempts > WRONG_CODES_PER_PHONE.max_hits:
         raise RateLimited(
             _("Too many wrong codes: this number is locked."),
             retry_after=ratelimit.blocked_for(WRONG_CODES_PER_PHONE, phone) or 1,
         )
+    _count_or_refuse(
+        WRONG_CODES_PER_CLIENT, client_ip, _("Too many wrong codes from this device.")
+    )
     if not codes_match(stored_hash=current.code_hash, phone=phone, code=code):
-        ratelimit.hit(WRONG_CODES_PER_CLIENT, client_ip)
         if attempts >= WRONG_CODES_PER_PHONE.max_hits:
             raise RateLimited(
                 _("Too many wrong codes: this number is locked."),
                 retry_after=ratelimit.blocked_for(WRONG_CODES_PER_PHONE, phone) or 1,
             )
         raise WrongCode()
+    ratelimit.refund(WRONG_CODES_PER_CLIENT, client_ip)
     with transaction.atomic():
         # The conditional update is the single-use guarantee: of two concurrent
         # verifications of the same code, exactly one changes the row.

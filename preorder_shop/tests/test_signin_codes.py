@@ -694,6 +694,42 @@ def test_parallel_wrong_guesses_cannot_get_past_the_five_guess_lock(monkeypatch)
 
 
 @pytest.mark.django_db(transaction=True)
+def test_parallel_wrong_guesses_from_one_device_cannot_get_past_its_limit(monkeypatch):
+    # One device guesses at many numbers at once (each number only once, far from its own
+    # lock): the device's limit must still bound how many codes are compared.
+    limit = services.WRONG_CODES_PER_CLIENT
+    guessers = limit.max_hits + 6
+    phones = [new_phone() for _ in range(guessers)]
+    for phone in phones:
+        issue_code_row(phone, "000000")
+    all_pass_the_check_before_any_counts(monkeypatch, limit, guessers)
+    real_codes_match = services.codes_match
+    compared = []
+
+    def counting_codes_match(**kwargs):
+        compared.append(kwargs["phone"])
+        return real_codes_match(**kwargs)
+
+    monkeypatch.setattr(services, "codes_match", counting_codes_match)
+
+    results = run_in_parallel(guessers, lambda i: verify(phones[i], "999999"))
+
+    assert all(isinstance(r, WrongCode | RateLimited) for r in results), results
+    assert len(compared) <= limit.max_hits
+    assert sum(isinstance(r, RateLimited) for r in results) >= guessers - limit.max_hits
+
+
+@pytest.mark.django_db
+def test_right_codes_do_not_count_against_the_device():
+    # A shop's Wi-Fi at launch: many customers sign in from one address, all correctly.
+    for _ in range(services.WRONG_CODES_PER_CLIENT.max_hits + 5):
+        phone = new_phone()
+        issue_code_row(phone, "482915")
+        assert verify(phone, "482915").phone == phone
+    assert ratelimit.blocked_for(services.WRONG_CODES_PER_CLIENT, IP) == 0
+
+
+@pytest.mark.django_db(transaction=True)
 def test_parallel_code_requests_cannot_send_more_than_three_codes(monkeypatch, broker):
     phone = new_phone()
     senders = 6
