@@ -66,15 +66,7 @@ class TransitionForm(forms.Form):
     tracking_number = forms.CharField(label=_("Tracking number"), required=False, max_length=50)
 
 
-PERSONAL_FIELDS = [
-    "recipient_name",
-    "recipient_phone",
-    "postcode",
-    "address_line1",
-    "address_line2",
-    "delivery_note",
-    "port_in_number",
-]
+PERSONAL_FIELDS = [*services.ADDRESS_FIELDS, "port_in_number"]
 
 
 @admin.register(Order)

@@ -6,16 +6,7 @@ from preorder_shop.phone import normalize_mobile
 from reservations.models import Fulfilment, Reservation
 
 from .models import Order
-from .services import DRAFT_FIELDS
-
-ADDRESS_FIELDS = [
-    "recipient_name",
-    "recipient_phone",
-    "postcode",
-    "address_line1",
-    "address_line2",
-    "delivery_note",
-]
+from .services import ADDRESS_FIELDS, DRAFT_FIELDS
 
 
 class OrderForm(forms.ModelForm):

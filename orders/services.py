@@ -327,11 +327,8 @@ def open_draft(
         return Order.objects.create(reservation=locked, created_at=now, updated_at=now)
 
 
-DRAFT_FIELDS = [
-    "plan",
-    "join_type",
-    "port_in_carrier",
-    "port_in_number",
+# Where and to whom a courier delivers: asked only for courier and dawn delivery.
+ADDRESS_FIELDS = [
     "recipient_name",
     "recipient_phone",
     "postcode",
@@ -339,6 +336,7 @@ DRAFT_FIELDS = [
     "address_line2",
     "delivery_note",
 ]
+DRAFT_FIELDS = ["plan", "join_type", "port_in_carrier", "port_in_number", *ADDRESS_FIELDS]
 
 
 def save_draft(
