@@ -4,6 +4,8 @@ import pytest
 from django.utils import translation
 
 from preorder_shop import ratelimit
+from preorder_shop.customer_session import SESSION_KEY
+from preorder_shop.tests.factories import CustomerFactory
 from reservations.selectors import intake_catalogue
 
 
@@ -28,3 +30,18 @@ def _english(settings):
 def _fresh_intake_catalogue():
     """Each process caches campaigns for intake for a few seconds; tests edit them at once."""
     intake_catalogue.clear()
+
+
+@pytest.fixture
+def customer():
+    """A signed-up customer (see signed_in)."""
+    return CustomerFactory()
+
+
+@pytest.fixture
+def signed_in(client, customer):
+    """The test client, signed in as `customer`."""
+    session = client.session
+    session[SESSION_KEY] = customer.pk
+    session.save()
+    return client

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from django.db import connection
 
 
-def run_at_once(calls: list[Callable[[], object]]) -> list[object]:
+def run_at_once(calls: list[Callable[[], object]], timeout: float = 60) -> list[object]:
     """Run every call in its own thread, released together; return results or exceptions.
 
     Each thread gets its own PostgreSQL connection (Django opens one per thread) and closes
     it at the end. Use in django_db(transaction=True) tests so the threads see each other's
-    commits.
+    commits. `timeout`: seconds each thread may take once released.
     """
     barrier = threading.Barrier(len(calls))
     results: list[object] = [None] * len(calls)
@@ -29,6 +29,6 @@ def run_at_once(calls: list[Callable[[], object]]) -> list[object]:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=timeout)
     assert not any(thread.is_alive() for thread in threads), "a thread hung"
     return results

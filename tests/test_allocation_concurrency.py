@@ -25,32 +25,9 @@ from reservations import services
 from reservations.exceptions import NotCancellable
 from reservations.models import CancelledBy, Fulfilment, Reservation, ReservationStatus
 from reservations.tests.factories import VariantFactory
+from tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_threads(calls: list[Callable[[], object]], timeout: float = 120) -> list[object]:
-    """Run every call in its own thread, released together by a barrier; return results or
-    exceptions. Each thread closes its own connection."""
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def worker(index: int, call: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = call()
-        except Exception as exc:  # the test inspects what each call raised
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=timeout)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return results
 
 
 def reserve(variant, customer) -> Reservation:
@@ -202,7 +179,7 @@ def test_allocation_keeps_queue_order_while_reservations_keep_arriving(cancels):
     calls: list[Callable[[], object]] = [lambda b=b: intake(b) for b in batches]
     calls += [allocator] * allocators + [stock_arrives, canceller]
 
-    results = run_threads(calls)
+    results = run_at_once(calls, timeout=120)
 
     assert [r for r in results if isinstance(r, Exception)] == []
     made = [pk for r in results[:intake_threads] for pk in r]

@@ -4,7 +4,6 @@ earlier one of the same variant, tells justified from unexplained (and why), ign
 received orders a later position passed, oldest first, with masked customers."""
 
 import datetime as dt
-import html
 import io
 import re
 
@@ -25,6 +24,7 @@ from orders.tests.factories import DraftFactory, complete_answers, staff_user
 from preorder_shop.tests.factories import CustomerFactory
 from reservations.models import Reservation, ReservationStatus
 from reservations.tests.factories import CampaignFactory, ReservationFactory, VariantFactory
+from tests.pages import text
 
 pytestmark = pytest.mark.django_db
 
@@ -453,10 +453,6 @@ def make_staff(client, codenames: list[str]):
     user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
     client.force_login(get_user_model().objects.get(pk=user.pk))
     return client
-
-
-def text(response) -> str:
-    return html.unescape(re.sub(r"\s+", " ", response.content.decode()))
 
 
 def test_fairness_page_shows_the_summary_and_pairs(client, campaign, variant):

@@ -3,8 +3,6 @@ order (service and database), release records who and when, a held order keeps i
 line; and the admin doors to the same services (masked list, "Release", place-hold form)."""
 
 import datetime as dt
-import html
-import re
 import threading
 
 import pytest
@@ -22,6 +20,7 @@ from orders.tests.factories import order_in, staff_user
 from preorder_shop.identifiers import ORDER_NUMBER
 from preorder_shop.tests.factories import CustomerFactory
 from reservations.tests.factories import ReservationFactory, VariantFactory
+from tests.pages import text
 
 pytestmark = pytest.mark.django_db
 
@@ -241,10 +240,6 @@ def hold_desk(client):
     return make_staff(
         client, "desk", ["view_orderhold", "add_orderhold", "change_orderhold", "view_order"]
     )
-
-
-def text(response) -> str:
-    return html.unescape(re.sub(r"\s+", " ", response.content.decode()))
 
 
 PLACE = "admin:fulfillment_orderhold_place"

@@ -2,7 +2,6 @@
 transition actions that go through orders.services with a reason."""
 
 import datetime as dt
-import html
 import re
 from html.parser import HTMLParser
 
@@ -17,6 +16,7 @@ from preorder_shop.models import OutboxMessage
 from preorder_shop.tests.factories import CustomerFactory
 from reservations.models import ReservationStatus
 from reservations.tests.factories import ReservationFactory
+from tests.pages import text
 
 pytestmark = pytest.mark.django_db
 
@@ -38,10 +38,6 @@ def make_staff(client, username: str, codenames: list[str]):
 def ops(client):
     """Order operations staff: may move orders, sees masked personal data."""
     return make_staff(client, "ops", [*BASE_PERMISSIONS, "transition_order"])
-
-
-def text(response) -> str:
-    return html.unescape(re.sub(r"\s+", " ", response.content.decode()))
 
 
 def change_url(order) -> str:

@@ -14,13 +14,12 @@ from django.utils import timezone
 from orders.models import Order, OrderStatus, OrderTransition
 from orders.services import cancel_by_customer, expire_drafts
 from orders.tests.factories import RatePlanFactory, order_in, publish_festival_draw
-from preorder_shop.customer_session import SESSION_KEY
 from preorder_shop.identifiers import ORDER_NUMBER
 from preorder_shop.models import OutboxMessage
 from preorder_shop.outbox import render
-from preorder_shop.tests.factories import CustomerFactory
 from reservations.models import Campaign, CancelledBy, Fulfilment, ReservationStatus
 from reservations.tests.factories import CampaignFactory, ReservationFactory, VariantFactory
+from tests.pages import text
 
 pytestmark = pytest.mark.django_db
 
@@ -30,27 +29,10 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def customer():
-    return CustomerFactory()
-
-
-@pytest.fixture
-def signed_in(client, customer):
-    session = client.session
-    session[SESSION_KEY] = customer.pk
-    session.save()
-    return client
-
-
-@pytest.fixture
 def reservation(customer):
     reservation = ReservationFactory(customer=customer)
     RatePlanFactory(campaign=reservation.campaign)
     return reservation
-
-
-def text(response) -> str:
-    return html.unescape(re.sub(r"\s+", " ", response.content.decode()))
 
 
 def page_url(reservation) -> str:

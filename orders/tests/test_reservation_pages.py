@@ -5,33 +5,15 @@ import re
 import pytest
 from django.urls import reverse
 
-from preorder_shop.customer_session import SESSION_KEY
-from preorder_shop.tests.factories import CustomerFactory
 from reservations.models import CancelledBy, Reservation, ReservationStatus
 from reservations.tests.factories import ReservationFactory, VariantFactory
+from tests.pages import text
 
 pytestmark = pytest.mark.django_db
 
 
 def detail_url(reservation) -> str:
     return reverse("orders:reservation_detail", args=[reservation.number])
-
-
-@pytest.fixture
-def customer():
-    return CustomerFactory()
-
-
-@pytest.fixture
-def signed_in(client, customer):
-    session = client.session
-    session[SESSION_KEY] = customer.pk
-    session.save()
-    return client
-
-
-def text(response) -> str:
-    return re.sub(r"\s+", " ", response.content.decode())
 
 
 def reserve_url(campaign):

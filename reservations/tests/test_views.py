@@ -1,37 +1,18 @@
 """Customer pages: what each state shows, what the server accepts, and what stays private."""
 
-import re
 import uuid
 
 import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from preorder_shop.customer_session import SESSION_KEY
-from preorder_shop.tests.factories import CustomerFactory
 from reservations import selectors
 from reservations.models import Reservation
+from tests.pages import text
 
 from .factories import CampaignFactory, ReservationFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def customer():
-    return CustomerFactory()
-
-
-@pytest.fixture
-def signed_in(client, customer):
-    session = client.session
-    session[SESSION_KEY] = customer.pk
-    session.save()
-    return client
-
-
-def text(response) -> str:
-    return re.sub(r"\s+", " ", response.content.decode())
 
 
 def reserve_url(campaign):
