@@ -178,18 +178,7 @@ class OrderHoldAdmin(admin.ModelAdmin):
     search_fields = ["=order__number"]
     search_help_text = _("Search by order number, exactly.")
     ordering = ["-placed_at"]
-    fields = [
-        "order_number",
-        "order_status",
-        "variant",
-        "position",
-        "reason",
-        "placed_by",
-        "placed_at",
-        "released_by",
-        "released_at",
-    ]
-    readonly_fields = fields
+    fields = readonly_fields = list_display  # the detail page shows the same, read-only
     actions = ["release"]
 
     def has_delete_permission(self, request, obj=None):
