@@ -35,7 +35,9 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+# Run as a script, so this folder is on sys.path.
+from stores import reset_stores, with_path
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".local" / "bench"
@@ -60,10 +62,6 @@ def say(message: str) -> None:
     print(f"==> [{elapsed:6.1f} s] {message}", file=sys.stderr, flush=True)
 
 
-def with_path(url: str, path: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=path))
-
-
 def bench_environment() -> dict[str, str]:
     """The environment of the driver and of the workers: production-like, private stores."""
     redis_url = with_path(os.environ["REDIS_URL"], f"/{BENCH_REDIS_DB}")
@@ -78,19 +76,6 @@ def bench_environment() -> dict[str, str]:
         "ALLOWED_HOSTS": "127.0.0.1",
         "COURIER_SIMULATOR": "0",
     }
-
-
-def reset_stores(database_url: str, redis_url: str) -> None:
-    """Drop and recreate the benchmark database and empty its Redis database."""
-    import psycopg
-    import redis
-    from psycopg import sql
-
-    with psycopg.connect(with_path(database_url, "/postgres"), autocommit=True) as conn:
-        name = sql.Identifier(BENCH_DATABASE)
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    redis.Redis.from_url(redis_url).flushdb()
 
 
 def execute(statement: str, params: list | dict | None = None) -> list[tuple]:
@@ -647,7 +632,7 @@ def main() -> None:
 
     say(f"Resetting {BENCH_DATABASE} and Redis database {BENCH_REDIS_DB}")
     started = time.perf_counter()
-    reset_stores(env["DATABASE_URL"], env["REDIS_URL"])
+    reset_stores(env["DATABASE_URL"], env["REDIS_URL"], BENCH_DATABASE)
     import django
     from django.core.management import call_command
 

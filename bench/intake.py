@@ -28,7 +28,9 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+# Run as a script, so this folder is on sys.path.
+from stores import reset_stores, with_path
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".local" / "bench"
@@ -52,10 +54,6 @@ def say(message: str) -> None:
     print(f"==> {message}", file=sys.stderr, flush=True)
 
 
-def with_path(url: str, path: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=path))
-
-
 def bench_environment() -> dict[str, str]:
     """The environment of the driver and of gunicorn: production-like, private stores."""
     return {
@@ -71,19 +69,6 @@ def bench_environment() -> dict[str, str]:
         "CSRF_COOKIE_SECURE": "0",
         "STATIC_ROOT": str(STATE / "static"),
     }
-
-
-def reset_stores(database_url: str, redis_url: str) -> None:
-    """Drop and recreate the benchmark database and empty its Redis database."""
-    import psycopg
-    import redis
-    from psycopg import sql
-
-    with psycopg.connect(with_path(database_url, "/postgres"), autocommit=True) as conn:
-        name = sql.Identifier(BENCH_DATABASE)
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    redis.Redis.from_url(redis_url).flushdb()
 
 
 def create_signed_in_customers(count: int) -> list[str]:
@@ -262,7 +247,7 @@ def main() -> None:
     env = bench_environment()
     os.environ.update(env)
     say(f"Resetting {BENCH_DATABASE} and Redis database {BENCH_REDIS_DB}")
-    reset_stores(env["DATABASE_URL"], env["REDIS_URL"])
+    reset_stores(env["DATABASE_URL"], env["REDIS_URL"], BENCH_DATABASE)
     slug, variant_ids, keys = prepare()
     load_before = os.getloadavg()[0]  # others' work on this machine skews every figure
 
