@@ -274,3 +274,85 @@ class FestivalEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reservation} ({'won' if self.won else 'not drawn'})"
+
+
+class QueueException(models.Model):
+    """A staff move of an order to preparing while a lower position of its variant was
+    ready and waiting: allowed only with a reason, and recorded here in the same
+    transaction. The fairness audit counts the inversions such a move caused as justified;
+    a staff move out of queue order without this row is unexplained."""
+
+    order = models.OneToOneField(
+        "orders.Order",
+        on_delete=models.PROTECT,
+        related_name="queue_exception",
+        verbose_name=_("order"),
+    )
+    passed_position = models.PositiveIntegerField(
+        _("lowest position passed"),
+        help_text=_("The lowest queue position that was ready and waiting at the time."),
+    )
+    passed_count = models.PositiveIntegerField(_("ready orders passed"))
+    reason = models.TextField(_("reason"))
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("staff user"),
+    )
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("queue exception")
+        verbose_name_plural = _("queue exceptions")
+        ordering = ["-at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="queue_exception_has_reason"),
+            models.CheckConstraint(
+                condition=Q(passed_count__gt=0), name="queue_exception_passes_someone"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"queue exception for {self.order}"
+
+
+class HoldAlert(models.Model):
+    """A courier reported a hand-over or delivery of an order staff had on hold. The
+    courier's event is the truth about the parcel, so it was recorded and the order moved;
+    staff are told here, and say when they have dealt with it."""
+
+    hold = models.ForeignKey(
+        OrderHold, on_delete=models.PROTECT, related_name="alerts", verbose_name=_("hold")
+    )
+    courier_event = models.OneToOneField(
+        CourierEvent,
+        on_delete=models.PROTECT,
+        related_name="hold_alert",
+        verbose_name=_("courier event"),
+    )
+    raised_at = models.DateTimeField(_("raised at"))
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("hold alert")
+        verbose_name_plural = _("hold alerts")
+        ordering = ["-raised_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(resolved_at__isnull=True) & Q(resolved_by__isnull=True))
+                | (Q(resolved_at__gte=F("raised_at")) & Q(resolved_by__isnull=False)),
+                name="hold_alert_resolution_recorded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.courier_event} while on hold"

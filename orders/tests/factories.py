@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from fulfillment.lottery import commitment
-from fulfillment.models import FestivalDraw
+from fulfillment.models import Allocation, FestivalDraw, StockLot
 from orders import services
 from orders.models import JoinType, Order, OrderStatus, RatePlan
 from reservations.tests.factories import CampaignFactory, ReservationFactory
@@ -91,9 +91,25 @@ def order_in(status: str, **draft_kwargs) -> Order:
     order = services.submit_order(order=order, customer=customer, values=complete_answers(order))
     if status == S.CANCELLED:
         return services.transition(order=order, to=S.CANCELLED, actor=services.Actor.customer())
+    if status in PATH:
+        give_unit(order.reservation)
     for to, actor, extra in PATH.get(status, []):
         order = services.transition(order=order, to=to, actor=actor(), **extra)
     return order
+
+
+def give_unit(reservation) -> Allocation:
+    """A unit of the reservation's variant, from a lot of its own: the database lets no
+    order start preparing without one (fulfillment migration 0008)."""
+    lot = StockLot.objects.create(
+        variant=reservation.variant,
+        quantity=1,
+        arrives_at=timezone.now(),
+        reference=f"UNIT-{reservation.number}",
+    )
+    return Allocation.objects.create(
+        variant=reservation.variant, reservation=reservation, lot=lot, allocated_at=timezone.now()
+    )
 
 
 def publish_festival_draw(campaign) -> FestivalDraw:
