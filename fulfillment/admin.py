@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -14,9 +15,9 @@ from orders.models import Order
 from preorder_shop.exceptions import DomainError
 from preorder_shop.identifiers import ORDER_NUMBER, RESERVATION_NUMBER
 
-from . import holds
+from . import holds, order_admin  # noqa: F401 (order_admin registers the order admin's moves)
 from .audit_views import fairness_view, stuck_view
-from .models import Allocation, OrderHold, StockLot
+from .models import Allocation, HoldAlert, OrderHold, QueueException, StockLot
 
 
 class StockLotForm(forms.ModelForm):
@@ -132,7 +133,12 @@ class PlaceHoldForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Kept with the hold; the audit shows it as the reason the order waited."),
+        help_text=_(
+            "Kept with the hold; the audit shows it as the reason the order waited. A hold "
+            "stops the pipeline and staff from preparing or handing over the order. It cannot "
+            "stop a parcel a courier already has: if the courier reports a hand-over or a "
+            "delivery, it is recorded as it happened and you get a hold alert."
+        ),
     )
 
     def clean_order_number(self) -> Order:
@@ -263,3 +269,111 @@ class OrderHoldAdmin(admin.ModelAdmin):
     @admin.display(description=_("queue position"), ordering="order__reservation__position")
     def position(self, obj: OrderHold) -> int:
         return obj.order.reservation.position
+
+
+class AlertOpenFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "open"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Open")), ("no", _("Resolved"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(resolved_at__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(resolved_at__isnull=False)
+        return queryset
+
+
+def _order_link(order: Order) -> str:
+    url = reverse("admin:orders_order_change", args=[order.pk])
+    return format_html('<a href="{}">{}</a>', url, order.number)
+
+
+@admin.register(HoldAlert)
+class HoldAlertAdmin(admin.ModelAdmin):
+    """Courier events for orders on hold: recorded as they happened; staff resolve them."""
+
+    list_display = [
+        "order",
+        "order_status",
+        "event",
+        "hold_reason",
+        "raised_at",
+        "resolved_by",
+        "resolved_at",
+    ]
+    list_filter = [AlertOpenFilter]
+    list_select_related = ["courier_event__order", "hold", "resolved_by"]
+    search_fields = ["=courier_event__order__number", "=courier_event__tracking_number"]
+    search_help_text = _("Search by order number or tracking number, exactly.")
+    fields = readonly_fields = list_display
+    actions = ["resolve"]
+
+    def has_add_permission(self, request):
+        return False  # raised by courier events only
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Mark as resolved"), permissions=["change"])
+    def resolve(self, request, queryset):
+        resolved = 0
+        for alert in queryset.filter(resolved_at__isnull=True):
+            holds.resolve_alert(alert=alert, staff_user=request.user)
+            resolved += 1
+        self.message_user(
+            request,
+            ngettext("%(n)d alert resolved.", "%(n)d alerts resolved.", resolved)
+            % {"n": resolved},
+            messages.SUCCESS if resolved else messages.WARNING,
+        )
+
+    @admin.display(description=_("order"))
+    def order(self, obj: HoldAlert) -> str:
+        return _order_link(obj.courier_event.order)
+
+    @admin.display(description=_("order status"))
+    def order_status(self, obj: HoldAlert) -> str:
+        return obj.courier_event.order.get_status_display()
+
+    @admin.display(description=_("courier event"))
+    def event(self, obj: HoldAlert) -> str:
+        e = obj.courier_event
+        when = timezone.localtime(e.occurred_at).strftime("%Y-%m-%d %H:%M")
+        return f"{e.get_kind_display()} · {e.courier} {e.tracking_number} · {when}"
+
+    @admin.display(description=_("hold reason"))
+    def hold_reason(self, obj: HoldAlert) -> str:
+        return obj.hold.reason
+
+
+@admin.register(QueueException)
+class QueueExceptionAdmin(admin.ModelAdmin):
+    """Staff moves to preparing past ready lower positions, each with its reason."""
+
+    list_display = [
+        "order_number",
+        "passed_position",
+        "passed_count",
+        "reason",
+        "staff_user",
+        "at",
+    ]
+    list_select_related = ["order", "staff_user"]
+    search_fields = ["=order__number"]
+    fields = readonly_fields = list_display
+
+    def has_add_permission(self, request):
+        return False  # written by fulfillment.moves.start_preparing only
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("order"), ordering="order__number")
+    def order_number(self, obj: QueueException) -> str:
+        return _order_link(obj.order)

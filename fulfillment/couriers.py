@@ -23,13 +23,21 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from orders import services as order_services
 from orders.exceptions import ActorNotAllowed, EmbargoActive, IllegalTransition
 from orders.models import Order, OrderStatus
+from orders.services import Actor
 from preorder_shop.exceptions import DomainError
 from preorder_shop.identifiers import ORDER_NUMBER, RESERVATION_NUMBER
 
-from .models import CourierEvent, CourierEventKind, CourierEventSource, WebhookNonce
+from . import moves
+from .models import (
+    CourierEvent,
+    CourierEventKind,
+    CourierEventSource,
+    HoldAlert,
+    OrderHold,
+    WebhookNonce,
+)
 
 S = OrderStatus
 K = CourierEventKind
@@ -88,6 +96,13 @@ class EmbargoRefused(CourierError):
     code = "embargo"
 
 
+class HeldBySimulator(CourierError):
+    """The development courier does not pick up a held parcel (a real courier's word is
+    recorded even then)."""
+
+    code = "on_hold"
+
+
 class EventConflict(CourierError):
     """The input contradicts an event already recorded (same id, another fact)."""
 
@@ -129,6 +144,7 @@ class CourierResult:
     outcome: Outcome
     order: Order
     event: CourierEvent
+    alert: HoldAlert | None = None  # the order was on hold: staff are alerted
 
     @property
     def duplicate(self) -> bool:
@@ -229,10 +245,13 @@ def record_courier_event(
     """Store what the courier said and move the order: handed over -> shipped (with the
     courier and tracking number), delivered -> delivered. One transaction.
 
-    The move is dated when the courier says it happened (`occurred_at`), so the launch
-    embargo applies to when the parcel really moved; an event dated in the future, or
-    before the order's previous step, is refused. A repeat (same event id, or the same
-    kind for the same order and tracking number) changes nothing and says so.
+    The move goes through its door (fulfillment.moves), dated when the courier says it
+    happened (`occurred_at`), so the launch embargo applies to when the parcel really moved.
+    A held order is moved all the same, the courier's word being the truth about the parcel,
+    and staff get a HoldAlert (the development simulator leaves held orders alone). An
+    event dated in the future, or before the order's previous step, is refused. A repeat
+    (same event id, or the same kind for the same order and tracking number) changes
+    nothing and says so.
     """
     now = now or timezone.now()
     if source not in CourierEventSource.values:
@@ -244,6 +263,8 @@ def record_courier_event(
         if repeat is not None:
             return CourierResult(Outcome.DUPLICATE, order, repeat)
         already_there = _check_event(order, data, now)
+        if source == CourierEventSource.SIMULATOR and _is_held(order):
+            raise HeldBySimulator(f"Order {order.number} is on hold.")
         try:
             with transaction.atomic():
                 event = CourierEvent.objects.create(
@@ -265,19 +286,33 @@ def record_courier_event(
         if already_there:
             return CourierResult(Outcome.CONFIRMED, order, event)
         try:
-            moved = order_services.transition(
-                order=order,
-                to=TARGET[data.kind],
-                actor=order_services.Actor.courier(data.courier),
-                courier=data.courier,
-                tracking_number=data.tracking_number,
-                now=data.occurred_at,
-            )
+            moved = _move(order, data, event)
         except EmbargoActive as exc:
             raise EmbargoRefused(f"Order {order.number}: {exc.message}") from exc
         except (IllegalTransition, ActorNotAllowed) as exc:
             raise EventNotAllowed(f"Order {order.number}: {exc.message}") from exc
-    return CourierResult(Outcome.RECORDED, moved, event)
+    return CourierResult(Outcome.RECORDED, moved.order, event, alert=moved.alert)
+
+
+def _move(order: Order, data: CourierInput, event: CourierEvent) -> moves.CourierMove:
+    """The courier's event through its door, dated when the courier says it happened."""
+    actor = Actor.courier(data.courier)
+    if data.kind == K.HANDED_OVER:
+        return moves.hand_over(
+            order=order,
+            actor=actor,
+            courier=data.courier,
+            tracking_number=data.tracking_number,
+            courier_event=event,
+            now=data.occurred_at,
+        )
+    return moves.confirm_delivery(
+        order=order, actor=actor, courier_event=event, now=data.occurred_at
+    )
+
+
+def _is_held(order: Order) -> bool:
+    return OrderHold.objects.filter(order=order, released_at__isnull=True).exists()
 
 
 def _repeat(order: Order, data: CourierInput) -> CourierEvent | None:

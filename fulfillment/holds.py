@@ -1,8 +1,11 @@
 """Staff holds: stop an order from moving on, with a reason, and let it go again.
 
 A hold changes nothing about the order's place in line: its reservation keeps its queue
-position and its unit, the pipeline only skips it while the hold is active, and the
-fairness audit counts the orders that overtook it meanwhile as justified.
+position and its unit; while the hold is active the pipeline, staff and the development
+courier do not start or hand over the order, and the fairness audit counts the orders that
+overtook it meanwhile as justified. A hold cannot stop a parcel a real courier already has:
+a courier's hand-over or delivery of a held order is recorded as it happened (the courier's
+word is the truth about the parcel) and raises a HoldAlert for staff (fulfillment.moves).
 """
 
 import datetime as dt
@@ -15,7 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from orders.models import Order, OrderStatus
 from preorder_shop.exceptions import DomainError
 
-from .models import OrderHold
+from .models import HoldAlert, OrderHold
+from .moves import lock_variant_lane
 
 HOLDABLE_STATUSES = [OrderStatus.RECEIVED, OrderStatus.PREPARING]
 ONE_ACTIVE_INDEX = "hold_one_active_per_order"
@@ -55,8 +59,10 @@ def place_hold(
         raise HoldReasonRequired()
     now = now or timezone.now()
     with transaction.atomic():
-        # The order's row lock serialises holds, releases and transitions of this order: the
-        # status checked here is the status the hold is placed on.
+        # The variant's pipeline lock first (a batch in flight finishes, or sees this hold),
+        # then the order's row lock, which serialises holds, releases and transitions of this
+        # order: the status checked here is the status the hold is placed on.
+        lock_variant_lane(order.reservation.variant_id)
         locked = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
         if locked.status not in HOLDABLE_STATUSES:
             raise OrderNotHoldable(
@@ -83,6 +89,7 @@ def release_hold(
     """End the active hold of `order`, recording who released it and when."""
     now = now or timezone.now()
     with transaction.atomic():
+        lock_variant_lane(order.reservation.variant_id)
         locked = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
         hold = (
             OrderHold.objects.select_for_update()
@@ -95,3 +102,18 @@ def release_hold(
         hold.released_by = staff_user
         hold.save(update_fields=["released_at", "released_by"])
         return hold
+
+
+def resolve_alert(
+    *, alert: HoldAlert, staff_user: AbstractBaseUser, now: dt.datetime | None = None
+) -> HoldAlert:
+    """Staff have dealt with a courier event on a held order; say who and when. Resolving
+    twice keeps the first resolution."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = HoldAlert.objects.select_for_update().get(pk=alert.pk)
+        if locked.resolved_at is None:
+            locked.resolved_at = max(now, locked.raised_at)
+            locked.resolved_by = staff_user
+            locked.save(update_fields=["resolved_at", "resolved_by"])
+        return locked

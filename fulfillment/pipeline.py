@@ -1,8 +1,10 @@
 """The fulfilment pipeline: received orders move to preparing in queue-position order,
 per variant, in set-based batches.
 
-An order is ready when it is received, its reservation holds a unit (allocation) and no
-hold stops it. Batches of one variant are serialised by the advisory lock (2, variant id)
+An order is ready when it is received, holds a unit of its variant and no hold stops it
+(fulfillment.moves.READY, shared with the staff door). This is the batch path of the
+start_preparing door: the same rule, set-based. Batches of one variant are serialised by
+the variant's pipeline lock (moves.lock_variant_lane), which holds also take,
 and taken lowest positions first, each in its own transaction, so a later position never
 moves before an earlier ready one. Different variants run in parallel. A batch is
 idempotent (orders already moved are skipped), so a killed worker loses nothing: its
@@ -18,20 +20,23 @@ from django.utils import timezone
 from orders.models import OrderStatus
 from orders.services import Actor, transition_many
 
-PIPELINE_LOCK = 2
+from .moves import READY, lock_variant_lane
 
-READY = """
+# Ready orders of one variant, lowest positions first (moves.READY is the one definition).
+NEXT_READY = f"""
 SELECT o.id
   FROM orders_order o
   JOIN reservations_reservation r ON r.id = o.reservation_id
- WHERE r.variant_id = %(variant)s AND o.status = 'received'
-   AND EXISTS (SELECT 1 FROM fulfillment_allocation a
-                WHERE a.reservation_id = r.id AND a.released_at IS NULL)
-   AND NOT EXISTS (SELECT 1 FROM fulfillment_orderhold h
-                    WHERE h.order_id = o.id AND h.released_at IS NULL)
+ WHERE r.variant_id = %(variant)s AND {READY}
  ORDER BY r.position
  LIMIT %(limit)s
-"""
+"""  # noqa: S608 (constants only)
+
+VARIANTS_WITH_READY = f"""
+SELECT DISTINCT r.variant_id
+  FROM orders_order o JOIN reservations_reservation r ON r.id = o.reservation_id
+ WHERE {READY}
+"""  # noqa: S608 (constants only)
 
 
 def advance_batch(
@@ -65,8 +70,8 @@ def advance_variant(*, variant_id: int, worker: str, batch: int | None = None) -
 def _next_batch(*, variant_id: int, worker: str, limit: int, now: dt.datetime) -> tuple[int, int]:
     """(ready orders found, orders moved) for one batch, in its own transaction."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PIPELINE_LOCK, variant_id])
-        cursor.execute(READY, {"variant": variant_id, "limit": limit})
+        lock_variant_lane(variant_id)
+        cursor.execute(NEXT_READY, {"variant": variant_id, "limit": limit})
         ids = [row[0] for row in cursor.fetchall()]
         if not ids:
             return 0, 0
@@ -78,13 +83,5 @@ def _next_batch(*, variant_id: int, worker: str, limit: int, now: dt.datetime) -
 
 def variants_with_ready_orders() -> list[int]:
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT DISTINCT r.variant_id
-              FROM orders_order o JOIN reservations_reservation r ON r.id = o.reservation_id
-             WHERE o.status = 'received'
-               AND EXISTS (SELECT 1 FROM fulfillment_allocation a
-                            WHERE a.reservation_id = r.id AND a.released_at IS NULL)
-            """
-        )
+        cursor.execute(VARIANTS_WITH_READY)
         return [row[0] for row in cursor.fetchall()]

@@ -1,20 +1,16 @@
 import datetime as dt
 
-from django import forms
-from django.contrib import admin, messages
-from django.template.response import TemplateResponse
+from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from preorder_shop.admin import PERSONAL_DATA_PERMISSION
-from preorder_shop.exceptions import DomainError
 from preorder_shop.models import OutboxMessage
 
 from . import services
-from .models import Order, OrderStatus, OrderTransition, RatePlan
+from .models import Order, OrderTransition, RatePlan
 
 
 @admin.register(RatePlan)
@@ -60,12 +56,6 @@ class AgeFilter(admin.SimpleListFilter):
         return queryset
 
 
-class TransitionForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
-    courier = forms.CharField(label=_("Courier"), required=False, max_length=50)
-    tracking_number = forms.CharField(label=_("Tracking number"), required=False, max_length=50)
-
-
 PERSONAL_FIELDS = [*services.ADDRESS_FIELDS, "port_in_number"]
 
 
@@ -88,7 +78,6 @@ class OrderAdmin(admin.ModelAdmin):
     ordering = ["-submitted_at"]
     show_full_result_count = False
     inlines = [OrderTransitionInline]
-    actions = ["to_preparing", "to_shipped", "to_delivered", "to_cancelled"]
 
     def has_add_permission(self, request):
         return False
@@ -120,11 +109,11 @@ class OrderAdmin(admin.ModelAdmin):
             "delivered_at",
             "closed_at",
             "notifications",
-            "hold_link",
         ]
 
     def get_readonly_fields(self, request, obj=None):
-        # Everything is read-only: status changes only through the actions below.
+        # Everything is read-only: status changes only through the forward-move actions
+        # fulfilment adds (fulfillment/order_admin.py), each a door with its rules.
         return self.get_fields(request, obj)
 
     @admin.display(description=_("reservation"), ordering="reservation__number")
@@ -150,14 +139,6 @@ class OrderAdmin(admin.ModelAdmin):
             return "—"
         return f"{obj.masked_recipient} {obj.masked_address}"
 
-    @admin.display(description=_("hold"))
-    def hold_link(self, obj: Order) -> str:
-        """Holds belong to fulfilment (above this app): link to its form by URL name."""
-        if not obj.number or obj.status not in (OrderStatus.RECEIVED, OrderStatus.PREPARING):
-            return "—"
-        url = reverse("admin:fulfillment_orderhold_place") + f"?order={obj.number}"
-        return format_html('<a href="{}">{}</a>', url, _("Put this order on hold"))
-
     @admin.display(description=_("notifications"))
     def notifications(self, obj: Order) -> str:
         rows = OutboxMessage.objects.filter(reference=f"order:{obj.pk}").order_by("created_at")
@@ -176,73 +157,3 @@ class OrderAdmin(admin.ModelAdmin):
                 for m in rows
             ),
         )
-
-    def _transition_action(self, request, queryset, to: str, title: str):
-        form = TransitionForm(request.POST if "apply" in request.POST else None)
-        if "apply" in request.POST and form.is_valid():
-            done, refused = 0, []
-            for order in queryset:
-                try:
-                    services.transition(
-                        order=order,
-                        to=to,
-                        actor=services.Actor.staff(request.user),
-                        reason=form.cleaned_data["reason"],
-                        courier=form.cleaned_data["courier"],
-                        tracking_number=form.cleaned_data["tracking_number"],
-                    )
-                except DomainError as exc:
-                    refused.append(f"{order}: {exc.message}")
-                else:
-                    done += 1
-            if done:
-                self.message_user(
-                    request,
-                    ngettext("%(n)d order moved.", "%(n)d orders moved.", done) % {"n": done},
-                    messages.SUCCESS,
-                )
-            for line in refused:
-                self.message_user(request, line, messages.ERROR)
-            return None
-        return TemplateResponse(
-            request,
-            "admin/orders/order/transition.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": title,
-                "orders": queryset,
-                "form": form,
-                "action": request.POST["action"],
-                "needs_tracking": to == OrderStatus.SHIPPED,
-                "opts": self.model._meta,
-            },
-        )
-
-    @admin.action(description=_("Move to preparing"), permissions=["transition"])
-    def to_preparing(self, request, queryset):
-        return self._transition_action(
-            request, queryset, OrderStatus.PREPARING, _("Move to preparing")
-        )
-
-    @admin.action(description=_("Hand to courier (shipped)"), permissions=["transition"])
-    def to_shipped(self, request, queryset):
-        return self._transition_action(
-            request, queryset, OrderStatus.SHIPPED, _("Hand to courier")
-        )
-
-    @admin.action(
-        description=_("Record courier's delivery confirmation"), permissions=["transition"]
-    )
-    def to_delivered(self, request, queryset):
-        return self._transition_action(
-            request, queryset, OrderStatus.DELIVERED, _("Record delivery confirmation")
-        )
-
-    @admin.action(description=_("Cancel orders"), permissions=["transition"])
-    def to_cancelled(self, request, queryset):
-        return self._transition_action(
-            request, queryset, OrderStatus.CANCELLED, _("Cancel orders")
-        )
-
-    def has_transition_permission(self, request) -> bool:
-        return request.user.has_perm("orders.transition_order")

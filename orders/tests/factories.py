@@ -6,10 +6,12 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from fulfillment import moves
 from fulfillment.lottery import commitment
 from fulfillment.models import Allocation, FestivalDraw, StockLot
 from orders import services
 from orders.models import JoinType, Order, OrderStatus, RatePlan
+from preorder_shop.tests.factories import CustomerFactory
 from reservations.tests.factories import CampaignFactory, ReservationFactory
 
 S = OrderStatus
@@ -55,26 +57,28 @@ def staff_user(username: str = "ops"):
     return user
 
 
-# The path from draft to each status: (target, actor factory, extra arguments).
+SHIPPING = {"courier": "CJ", "tracking_number": "123456789012"}
+
+
+def _prepare(order: Order) -> Order:
+    return moves.start_preparing(order=order, actor=services.Actor.worker("test-worker"))
+
+
+def _ship(order: Order) -> Order:
+    return moves.hand_over(
+        order=order, actor=services.Actor.courier("test-courier"), **SHIPPING
+    ).order
+
+
+def _deliver(order: Order) -> Order:
+    return moves.confirm_delivery(order=order, actor=services.Actor.courier("test-courier")).order
+
+
+# The forward moves from received to each status, through fulfilment's doors.
 PATH = {
-    S.PREPARING: [(S.PREPARING, lambda: services.Actor.worker("test-worker"), {})],
-    S.SHIPPED: [
-        (S.PREPARING, lambda: services.Actor.worker("test-worker"), {}),
-        (
-            S.SHIPPED,
-            lambda: services.Actor.courier("test-courier"),
-            {"courier": "CJ", "tracking_number": "123456789012"},
-        ),
-    ],
-    S.DELIVERED: [
-        (S.PREPARING, lambda: services.Actor.worker("test-worker"), {}),
-        (
-            S.SHIPPED,
-            lambda: services.Actor.courier("test-courier"),
-            {"courier": "CJ", "tracking_number": "123456789012"},
-        ),
-        (S.DELIVERED, lambda: services.Actor.courier("test-courier"), {}),
-    ],
+    S.PREPARING: [_prepare],
+    S.SHIPPED: [_prepare, _ship],
+    S.DELIVERED: [_prepare, _ship, _deliver],
 }
 
 
@@ -93,9 +97,15 @@ def order_in(status: str, **draft_kwargs) -> Order:
         return services.transition(order=order, to=S.CANCELLED, actor=services.Actor.customer())
     if status in PATH:
         give_unit(order.reservation)
-    for to, actor, extra in PATH.get(status, []):
-        order = services.transition(order=order, to=to, actor=actor(), **extra)
+    for move in PATH.get(status, []):
+        order = move(order)
     return order
+
+
+def order_of(phone: str, name: str, status: str = S.RECEIVED) -> Order:
+    """An order in `status` of a new customer with this phone number and name."""
+    customer = CustomerFactory(phone=phone, name=name)
+    return order_in(status, reservation=ReservationFactory(customer=customer))
 
 
 def give_unit(reservation) -> Allocation:

@@ -42,7 +42,7 @@ from orders.exceptions import (
 )
 from orders.models import ActorKind, Order, OrderStatus, OrderTransition
 from orders.services import TRANSITIONS, Actor
-from orders.tests.factories import DraftFactory, complete_answers, staff_user
+from orders.tests.factories import DraftFactory, complete_answers, give_unit, staff_user
 from preorder_shop.exceptions import DomainError
 from preorder_shop.models import OutboxMessage
 from reservations.exceptions import NotCancellable
@@ -215,6 +215,8 @@ class OrderLifecycle(RuleBasedStateMachine):
         def call():
             result = services.submit_order(order=order, customer=customer, values=answers)
             assert result.pk == order.pk
+            if not result.reservation.allocations.filter(released_at__isnull=True).exists():
+                give_unit(result.reservation)  # without one, preparing is refused (0008)
 
         self._attempt(call, expect, retry)
 

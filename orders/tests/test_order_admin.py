@@ -1,37 +1,23 @@
-"""Staff and orders in Django admin: masked lists, search, filters, read-only status, and
-transition actions that go through orders.services with a reason."""
+"""Staff and orders in Django admin: masked lists, search, filters and read-only status. The
+forward-move actions are fulfilment's (fulfillment/tests/test_order_actions.py)."""
 
 import datetime as dt
 import re
 from html.parser import HTMLParser
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from orders.models import Order, OrderStatus, OrderTransition
-from orders.tests.factories import order_in
-from preorder_shop.models import OutboxMessage
-from preorder_shop.tests.factories import CustomerFactory
-from reservations.models import ReservationStatus
-from reservations.tests.factories import ReservationFactory
+from orders.tests.factories import order_of
+from tests.admin_client import ORDER_CHANGELIST as CHANGELIST
+from tests.admin_client import make_staff
 from tests.pages import text
 
 pytestmark = pytest.mark.django_db
 
 S = OrderStatus
-CHANGELIST = "admin:orders_order_changelist"
 BASE_PERMISSIONS = ["view_order", "change_order", "view_ordertransition"]
-
-
-def make_staff(client, username: str, codenames: list[str]):
-    user = get_user_model().objects.create_user(username, password="pw", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
-    user = get_user_model().objects.get(pk=user.pk)  # no cached permissions
-    client.force_login(user)
-    client.user = user
-    return client
 
 
 @pytest.fixture
@@ -44,18 +30,8 @@ def change_url(order) -> str:
     return reverse("admin:orders_order_change", args=[order.pk])
 
 
-def customer_order(phone: str, name: str, status: str = S.RECEIVED) -> Order:
-    customer = CustomerFactory(phone=phone, name=name)
-    return order_in(status, reservation=ReservationFactory(customer=customer))
-
-
 def listed_pks(response) -> set[int]:
     return {int(pk) for pk in re.findall(r'name="_selected_action" value="(\d+)"', text(response))}
-
-
-def run_action(client, action: str, orders, **form) -> object:
-    data = {"action": action, "_selected_action": [o.pk for o in orders], **form}
-    return client.post(reverse(CHANGELIST), data)
 
 
 class _FormFields(HTMLParser):
@@ -101,8 +77,8 @@ def change_form_data(page: str) -> dict[str, str]:
 
 
 def test_order_list_renders_and_filters_by_age(ops):
-    old = customer_order("+821011110001", "김민수")
-    new = customer_order("+821011110002", "이서연")
+    old = order_of("+821011110001", "김민수")
+    new = order_of("+821011110002", "이서연")
     Order.objects.filter(pk=old.pk).update(
         submitted_at=old.submitted_at - dt.timedelta(days=2),
         created_at=old.created_at - dt.timedelta(days=2),
@@ -118,7 +94,7 @@ def test_order_list_renders_and_filters_by_age(ops):
 
 
 def test_order_list_masks_names_and_phones(ops):
-    order = customer_order("+821098765432", "김민수")
+    order = order_of("+821098765432", "김민수")
     Order.objects.filter(pk=order.pk).update(recipient_name="박서준")
     page = text(ops.get(reverse(CHANGELIST)))
     assert order.number in page
@@ -128,8 +104,8 @@ def test_order_list_masks_names_and_phones(ops):
 
 
 def test_search_by_order_number_reservation_number_and_last_four_digits(ops):
-    mine = customer_order("+821011112222", "김민수")
-    other = customer_order("+821033334444", "이서연")
+    mine = order_of("+821011112222", "김민수")
+    other = order_of("+821033334444", "이서연")
     url = reverse(CHANGELIST)
 
     assert listed_pks(ops.get(url, {"q": mine.number})) == {mine.pk}
@@ -140,9 +116,9 @@ def test_search_by_order_number_reservation_number_and_last_four_digits(ops):
 
 
 def test_status_filter(ops):
-    received = customer_order("+821011110001", "김민수", S.RECEIVED)
-    preparing = customer_order("+821011110002", "이서연", S.PREPARING)
-    shipped = customer_order("+821011110003", "박도윤", S.SHIPPED)
+    received = order_of("+821011110001", "김민수", S.RECEIVED)
+    preparing = order_of("+821011110002", "이서연", S.PREPARING)
+    shipped = order_of("+821011110003", "박도윤", S.SHIPPED)
     url = reverse(CHANGELIST)
 
     assert listed_pks(ops.get(url)) == {received.pk, preparing.pk, shipped.pk}
@@ -155,7 +131,7 @@ def test_status_filter(ops):
 
 
 def test_change_page_shows_history_inline_and_notifications(ops):
-    order = customer_order("+821011112222", "김민수", S.SHIPPED)
+    order = order_of("+821011112222", "김민수", S.SHIPPED)
     response = ops.get(change_url(order))
     assert response.status_code == 200
     page = text(response)
@@ -172,7 +148,7 @@ def test_change_page_shows_history_inline_and_notifications(ops):
 
 
 def test_full_address_only_with_the_personal_data_permission(client):
-    order = customer_order("+821011112222", "김민수")
+    order = order_of("+821011112222", "김민수")
     assert order.address_line1 == "서울특별시 중구 세종대로 110"
 
     masked = text(make_staff(client, "agent", BASE_PERMISSIONS).get(change_url(order)))
@@ -193,7 +169,7 @@ def test_full_address_only_with_the_personal_data_permission(client):
 
 
 def test_status_cannot_be_changed_through_the_change_form(ops):
-    order = customer_order("+821011112222", "김민수")
+    order = order_of("+821011112222", "김민수")
     page = ops.get(change_url(order)).content.decode()
     assert 'name="status"' not in page
     data = change_form_data(page)
@@ -209,137 +185,6 @@ def test_status_cannot_be_changed_through_the_change_form(ops):
 
 
 def test_orders_cannot_be_added_or_deleted(ops):
-    order = customer_order("+821011112222", "김민수")
+    order = order_of("+821011112222", "김민수")
     assert ops.get(reverse("admin:orders_order_add")).status_code == 403
     assert ops.get(reverse("admin:orders_order_delete", args=[order.pk])).status_code == 403
-
-
-# Transition actions.
-
-
-def test_transition_action_asks_for_a_reason_first(ops):
-    order = customer_order("+821011112222", "김민수")
-    response = run_action(ops, "to_preparing", [order])
-    assert response.status_code == 200
-    page = text(response)
-    assert "Give a reason" in page
-    assert 'name="reason"' in page
-    assert 'name="apply"' in page
-    assert f'name="_selected_action" value="{order.pk}"' in page
-    order.refresh_from_db()
-    assert order.status == S.RECEIVED
-
-
-def test_transition_action_refuses_without_a_reason(ops):
-    order = customer_order("+821011112222", "김민수")
-    response = run_action(ops, "to_preparing", [order], apply="Apply", reason="   ")
-    assert response.status_code == 200
-    assert "This field is required." in text(response)
-    order.refresh_from_db()
-    assert order.status == S.RECEIVED
-    assert OrderTransition.objects.filter(order=order).count() == 1
-
-
-def test_transition_action_with_a_reason_moves_the_order_through_the_service(ops):
-    first = customer_order("+821011110001", "김민수")
-    second = customer_order("+821011110002", "이서연")
-
-    response = run_action(
-        ops, "to_preparing", [first, second], apply="Apply", reason="stock arrived"
-    )
-
-    assert response.status_code == 302
-    assert "2 orders moved." in text(ops.get(response["Location"]))
-    for order in (first, second):
-        order.refresh_from_db()
-        assert order.status == S.PREPARING
-        assert order.preparing_at is not None
-        row = OrderTransition.objects.get(order=order, to_status=S.PREPARING)
-        assert row.from_status == S.RECEIVED
-        assert row.actor_kind == "staff"
-        assert row.actor_user == ops.user
-        assert row.reason == "stock arrived"
-        assert OutboxMessage.objects.filter(
-            reference=f"order:{order.pk}", template_key="order.preparing"
-        ).exists()
-
-
-def test_staff_cancel_with_reason_cancels_order_and_reservation(ops):
-    order = customer_order("+821011112222", "김민수", S.PREPARING)
-    run_action(ops, "to_cancelled", [order], apply="Apply", reason="customer called support")
-    order.refresh_from_db()
-    order.reservation.refresh_from_db()
-    assert order.status == S.CANCELLED
-    assert order.reservation.status == ReservationStatus.CANCELLED
-    assert order.reservation.cancelled_by_user == ops.user
-    row = OrderTransition.objects.get(order=order, to_status=S.CANCELLED)
-    assert (row.actor_user, row.reason) == (ops.user, "customer called support")
-
-
-def test_illegal_moves_are_reported_per_order_and_change_nothing(ops):
-    shipped = customer_order("+821011110001", "김민수", S.SHIPPED)
-    received = customer_order("+821011110002", "이서연", S.RECEIVED)
-
-    response = run_action(
-        ops, "to_cancelled", [shipped, received], apply="Apply", reason="mistake"
-    )
-
-    page = text(ops.get(response["Location"]))
-    assert "1 order moved." in page
-    assert f"{shipped.number}: An order that is “Shipped” cannot become “Cancelled”." in page
-    shipped.refresh_from_db()
-    received.refresh_from_db()
-    assert shipped.status == S.SHIPPED
-    assert received.status == S.CANCELLED
-
-
-def test_hand_to_courier_asks_for_courier_and_tracking_and_requires_them(ops):
-    order = customer_order("+821011112222", "김민수", S.PREPARING)
-
-    form = text(run_action(ops, "to_shipped", [order]))
-    assert 'name="courier"' in form
-    assert 'name="tracking_number"' in form
-
-    refused = run_action(ops, "to_shipped", [order], apply="Apply", reason="packed")
-    page = text(ops.get(refused["Location"])) if refused.status_code == 302 else text(refused)
-    assert "courier and tracking number" in page
-    order.refresh_from_db()
-    assert order.status == S.PREPARING
-    assert order.shipped_at is None
-
-    run_action(
-        ops,
-        "to_shipped",
-        [order],
-        apply="Apply",
-        reason="packed",
-        courier="CJ대한통운",
-        tracking_number="556677889900",
-    )
-    order.refresh_from_db()
-    assert order.status == S.SHIPPED
-    assert (order.courier, order.tracking_number) == ("CJ대한통운", "556677889900")
-    row = OrderTransition.objects.get(order=order, to_status=S.SHIPPED)
-    assert (row.actor_kind, row.actor_user, row.reason) == ("staff", ops.user, "packed")
-
-
-def test_without_the_transition_permission_there_are_no_actions(client):
-    agent = make_staff(client, "agent", BASE_PERMISSIONS)
-    order = customer_order("+821011112222", "김민수")
-
-    page = agent.get(reverse(CHANGELIST)).content.decode()
-    for action in ["to_preparing", "to_shipped", "to_delivered", "to_cancelled"]:
-        assert f'value="{action}"' not in page
-
-    response = run_action(agent, "to_preparing", [order], apply="Apply", reason="sneaky")
-    assert response.status_code == 200  # the action is unknown to this user: just the list
-    order.refresh_from_db()
-    assert order.status == S.RECEIVED
-    assert OrderTransition.objects.filter(order=order).count() == 1
-
-
-def test_with_the_transition_permission_the_actions_are_offered(ops):
-    customer_order("+821011112222", "김민수")
-    page = ops.get(reverse(CHANGELIST)).content.decode()
-    for action in ["to_preparing", "to_shipped", "to_delivered", "to_cancelled"]:
-        assert f'value="{action}"' in page
