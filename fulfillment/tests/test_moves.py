@@ -4,6 +4,8 @@ the pipeline but not a real courier's word, which is recorded and alerts; the st
 gives the unit to the next in line at once. The database refuses a unit-less move too."""
 
 import datetime as dt
+import threading
+import time
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -18,6 +20,7 @@ from orders.models import OrderStatus, OrderTransition
 from orders.services import Actor, transition_many
 from orders.tests.factories import give_unit, order_in, staff_user
 from reservations.tests.factories import ReservationFactory, VariantFactory
+from tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -273,3 +276,35 @@ def test_staff_cancel_needs_a_reason(ops):
         moves.cancel_by_staff(order=order, staff_user=ops, reason="  ")
     order.refresh_from_db()
     assert order.status == S.PREPARING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hold_waits_for_a_batch_in_flight_of_its_variant():
+    """Real connections: while a pipeline batch of the variant holds the lane (between its
+    ready query and its update), placing a hold waits; the next batch sees the hold."""
+    ops = staff_user("ops")
+    order = order_in(S.RECEIVED)
+    give_unit(order.reservation)
+    variant_id = order.reservation.variant_id
+    in_flight = threading.Event()
+    finished = {}
+
+    def batch():
+        with transaction.atomic():
+            moves.lock_variant_lane(variant_id)
+            in_flight.set()
+            time.sleep(0.5)  # the batch's ready query and update run here
+            finished["batch"] = time.monotonic()
+
+    def hold():
+        in_flight.wait(timeout=10)
+        holds.place_hold(order=order, staff_user=ops, reason="address check")
+        finished["hold"] = time.monotonic()
+
+    results = run_at_once([batch, hold])
+
+    assert results == [None, None]
+    assert finished["hold"] > finished["batch"]
+    assert pipeline.advance_batch(variant_id=variant_id, worker="t") == 0
+    order.refresh_from_db()
+    assert order.status == S.RECEIVED
