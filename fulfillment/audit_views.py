@@ -1,5 +1,6 @@
-"""The fairness audit's admin pages: the per-variant summary with unexplained pairs, and
-the stuck orders. Mounted by AllocationAdmin.get_urls (whoever may view allocations)."""
+"""The fairness audit's admin pages: the per-variant summary with unexplained pairs and
+stock exceptions, and the stuck orders with the same stock exceptions and the open hold
+alerts. Mounted by AllocationAdmin.get_urls (whoever may view allocations)."""
 
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
@@ -9,7 +10,7 @@ from orders.models import Order
 from reservations.models import Campaign
 
 from . import audit
-from .models import OrderHold
+from .models import HoldAlert, OrderHold
 
 
 def _chosen_campaign(request) -> Campaign | None:
@@ -48,7 +49,9 @@ def fairness_view(request, admin_site):
 
 
 def stuck_view(request, admin_site):
-    """Received orders overtaken by a later position of their variant, oldest first."""
+    """Received orders overtaken by a later position of their variant, oldest first; orders
+    that moved on without a unit, oversold lots and variants; and the courier events for
+    orders on hold that staff have not dealt with yet: everything that needs a person."""
     if not request.user.has_perm("fulfillment.view_allocation"):
         raise PermissionDenied
     campaign = _chosen_campaign(request)
@@ -75,6 +78,13 @@ def stuck_view(request, admin_site):
         }
         for r in rows
     ]
+    alerts = (
+        HoldAlert.objects.filter(
+            resolved_at__isnull=True, hold__order__reservation__campaign=campaign
+        )
+        .select_related("hold__order__reservation__customer", "courier_event")
+        .order_by("raised_at", "pk")
+    )
     return TemplateResponse(
         request,
         "admin/fulfillment/stuck.html",
@@ -84,5 +94,15 @@ def stuck_view(request, admin_site):
             "campaigns": Campaign.objects.order_by("-launch_date", "-pk"),
             "campaign": campaign,
             "lines": lines,
+            "stock": audit.stock_exceptions(campaigns=[campaign], limit=100) if campaign else None,
+            "alerts": [
+                {
+                    "alert": alert,
+                    "order": alert.hold.order,
+                    "customer": str(alert.hold.order.reservation.customer),  # masked
+                    "event": alert.courier_event,
+                }
+                for alert in alerts
+            ],
         },
     )

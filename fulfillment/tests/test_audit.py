@@ -427,7 +427,7 @@ def test_fairness_report_exits_0_when_every_inversion_is_justified(campaign, var
     assert "No unexplained inversion" in output
     header, row = output.splitlines()[1:3]
     assert header.split()[:3] == ["variant", "positions", "overtaken"]
-    assert row.split()[-8:] == ["2", "1", "1", "0", "0", "0", "0", "0"]
+    assert row.split()[-9:] == ["2", "1", "1", "0", "0", "0", "0", "0", "0"]
 
 
 def test_fairness_report_show_0_still_fails(campaign, variant):

@@ -1,113 +1,25 @@
-"""The fairness audit: did orders move in queue order, and where not, why?
-
-For every variant and each stage (`preparing`, `shipped`), a pair (A, B) is an inversion
-when B has the later queue position but reached the stage strictly before A did (A reached
-it later or not at all). Equal instants are not inversions: a batch moves several orders at
-once. An inversion is justified by the first of these that held for A at B's instant t:
-
-  cancelled        A's order was cancelled, discarded or expired, or its reservation was
-                   cancelled or expired (for good: every instant);
-  late_submission  A's order form was not submitted yet (A.submitted_at > t, or never);
-  not_ready        (shipped stage) A could not be handed over yet: it was not prepared
-                   (A.preparing_at > t), or the launch embargo for its way of delivery
-                   had not lifted (courier the day before launch, dawn at 18:00 the
-                   evening before, festival on launch day: orders.services.embargo_lifts_at);
-  on_hold          staff held A (placed_at <= t < released_at, or not released);
-  no_unit          A's reservation held no unit (no allocation with allocated_at <= t <
-                   released_at, or not released);
-
-and is unexplained otherwise.
+"""The inversion audit's SQL: who passed whom in queue order, and why.
 
 How it stays fast (set-based; 100,000 orders, 60% of them overtaken by late order forms,
 take about 3 seconds): a window function gives each position the earliest and the latest
 instant any later position of its variant reached the stage; only positions passed that
-way (overtaken) are looked at further. For each of those, the
-span during which it could be passed, (-inf, its own instant), is cut with PostgreSQL
-multiranges into the instants each reason covers and the unexplained rest. Whether any
-later position moved inside a span is an index range probe on a temporary table of moves.
-The number of pairs grows quadratically (one late form may be passed by thousands of
-orders, and a scrambled variant has n^2/4 inversions), so counts are of overtaken orders:
-under every reason that justified at least one of its inversions, and as unexplained when
-at least one of its inversions is. Unexplained pairs are listed one by one, the first N
-(work bounded by N, however many there are).
+way (overtaken) are looked at further. For each of those, the span during which it could
+be passed, (-inf, its own instant), is cut with PostgreSQL multiranges into the instants
+each reason covers and the unexplained rest. Whether any later position moved inside a
+span is an index range probe on a temporary table of moves. The number of pairs grows
+quadratically (one late form may be passed by thousands of orders, and a scrambled variant
+has n^2/4 inversions), so counts are of overtaken orders: under every reason that justified
+at least one of its inversions, and as unexplained when at least one of its inversions is.
+Unexplained pairs are listed one by one, the first N (work bounded by N, however many
+there are).
+
+A recorded queue exception belongs to the order that moved (the later position), not to
+the one it passed, so it cannot be a span of the earlier order's time like the other
+reasons. Each move carries the lowest position its exception covers (`excused_from`); of
+the moves inside the unexplained rest, those whose exception covers the earlier position
+justify, the others stay unexplained. Exceptions are rare staff moves, so a partial index
+holds only them, and an order with none in its spans is answered by the fast path as before.
 """
-
-import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-
-from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import TextChoices
-from django.utils.translation import gettext_lazy as _
-
-from reservations.models import Campaign, Variant
-
-
-class Justification(TextChoices):
-    CANCELLED = "cancelled", _("Cancelled or expired")
-    LATE_SUBMISSION = "late_submission", _("Order form submitted later")
-    NOT_READY = "not_ready", _("Not prepared yet, or its delivery embargo had not lifted")
-    ON_HOLD = "on_hold", _("On hold")
-    NO_UNIT = "no_unit", _("No unit allocated")
-
-
-STAGES = ("preparing", "shipped")
-
-
-@dataclass(frozen=True)
-class VariantFairness:
-    variant_id: int
-    label: str
-    positions: int  # reservations of the variant (each with its current order, if any)
-    overtaken: int  # positions passed by a later one at either stage
-    justified: dict[str, int]  # Justification value -> overtaken orders it justified
-    unexplained: int  # overtaken orders with at least one unexplained inversion
-
-
-@dataclass(frozen=True)
-class Inversion:
-    """An unexplained pair: `later` reached `stage` at `later_at`, before `earlier` did."""
-
-    variant: str
-    stage: str
-    earlier_position: int
-    earlier_reservation: str
-    earlier_order: str | None
-    earlier_status: str | None
-    earlier_at: dt.datetime | None
-    later_position: int
-    later_order: str
-    later_at: dt.datetime
-
-
-@dataclass(frozen=True)
-class FairnessReport:
-    campaign: Campaign
-    variants: list[VariantFairness]
-    unexplained: list[Inversion]  # the first `limit` pairs, by variant, stage, positions
-    more_unexplained: bool = False  # more unexplained pairs exist than listed
-
-    @property
-    def unexplained_orders(self) -> int:
-        return sum(v.unexplained for v in self.variants)
-
-    @property
-    def is_fair(self) -> bool:
-        return self.unexplained_orders == 0
-
-
-@dataclass(frozen=True)
-class OvertakenOrder:
-    """A received order passed by a later position while it was already waiting."""
-
-    order_id: int
-    position: int
-    submitted_at: dt.datetime
-    overtaken_since: dt.datetime  # the first instant a later position passed it
-    reasons: list[str] = field(default_factory=list)  # Justification values
-    unexplained: bool = False
-
 
 # Every reservation of the campaigns, with its current order: the live one, else the latest.
 LANE = """
@@ -132,14 +44,18 @@ SELECT r.variant_id, r.position, r.id AS reservation_id, r.number AS reservation
  WHERE r.campaign_id = ANY(%(campaigns)s)
 """
 
-# Stored in index order, so a probe over an instant range reads adjacent pages.
+# Stored in index order, so a probe over an instant range reads adjacent pages. A move to
+# preparing with a recorded queue exception carries the lowest position it passed.
 MOVES = """
 CREATE TEMP TABLE fairness_moves ON COMMIT DROP AS
 SELECT * FROM (
-    SELECT variant_id, 'preparing'::text AS stage, preparing_at AS t, position, order_number
-      FROM fairness_lane WHERE preparing_at IS NOT NULL
+    SELECT l.variant_id, 'preparing'::text AS stage, l.preparing_at AS t, l.position,
+           l.order_id, l.order_number, q.passed_position::bigint AS excused_from
+      FROM fairness_lane l
+      LEFT JOIN fulfillment_queueexception q ON q.order_id = l.order_id
+     WHERE l.preparing_at IS NOT NULL
     UNION ALL
-    SELECT variant_id, 'shipped'::text, shipped_at, position, order_number
+    SELECT variant_id, 'shipped'::text, shipped_at, position, order_id, order_number, NULL
       FROM fairness_lane WHERE shipped_at IS NOT NULL
 ) moves
 ORDER BY variant_id, stage, t
@@ -211,15 +127,20 @@ SELECT variant_id, stage, position, reservation_number, order_id, order_number,
   FROM opened
 """
 
-# Later positions of the same variant that reached the stage inside the spans `{spans}`.
+# Later positions of the same variant that reached the stage inside the spans `{spans}`,
+# and `{also}`.
 PASSED_IN = """
-SELECT m.position, m.order_number, m.t
+SELECT m.position, m.order_id, m.order_number, m.t
   FROM unnest(o.{spans}) AS g(span)
   JOIN fairness_moves m
     ON m.variant_id = o.variant_id AND m.stage = o.stage
    AND m.t >= coalesce(lower(g.span), '-infinity') AND m.t < coalesce(upper(g.span), 'infinity')
-   AND m.t <@ g.span AND m.position > o.position
+   AND m.t <@ g.span AND m.position > o.position {also}
 """
+
+# A move whose recorded queue exception does (not) cover the earlier position `o`.
+EXCUSED = "AND m.excused_from IS NOT NULL AND m.excused_from <= o.position"
+UNEXCUSED = "AND (m.excused_from IS NULL OR m.excused_from > o.position)"
 
 # Whether a later position reached the stage inside one of the spans `{spans}`. The first
 # and last instants any later position reached it answer most spans without a probe: a
@@ -240,9 +161,16 @@ PASSED_ANY = """
            END))
 """
 
-# Built from constants only (no input reaches these f-strings).
+# Built from constants only (no input reaches these f-strings). Queue exceptions justify
+# only what nothing else did (the unexplained rest), and only at the preparing stage.
 CLASSIFIED = f"""
 CREATE TEMP TABLE fairness_classified ON COMMIT DROP AS
+WITH excused AS (
+    SELECT o.*,
+           (o.stage = 'preparing' AND NOT isempty(o.r_unexplained) AND EXISTS (
+               {PASSED_IN.format(spans="r_unexplained", also=EXCUSED)})) AS by_exception
+      FROM fairness_overtaken o
+)
 SELECT o.variant_id, o.stage, o.position, o.reservation_number, o.order_id, o.order_number,
        o.order_status, o.submitted_at, o.reached_at, o.first_passed_at, o.last_later_at,
        NOT isempty(o.r_cancelled) AS by_cancelled,
@@ -250,8 +178,11 @@ SELECT o.variant_id, o.stage, o.position, o.reservation_number, o.order_id, o.or
        {PASSED_ANY.format(spans="r_not_ready")} AS by_not_ready,
        {PASSED_ANY.format(spans="r_hold")} AS by_hold,
        {PASSED_ANY.format(spans="r_no_unit")} AS by_no_unit,
-       {PASSED_ANY.format(spans="r_unexplained")} AS unexplained
-  FROM fairness_overtaken o
+       o.by_exception,
+       CASE WHEN o.by_exception
+            THEN EXISTS ({PASSED_IN.format(spans="r_unexplained", also=UNEXCUSED)})
+            ELSE {PASSED_ANY.format(spans="r_unexplained")} END AS unexplained
+  FROM excused o
 """  # noqa: S608
 
 SUMMARY = """
@@ -266,13 +197,14 @@ passed AS (
            count(DISTINCT position) FILTER (WHERE by_not_ready) AS not_ready,
            count(DISTINCT position) FILTER (WHERE by_hold) AS on_hold,
            count(DISTINCT position) FILTER (WHERE by_no_unit) AS no_unit,
+           count(DISTINCT position) FILTER (WHERE by_exception) AS queue_exception,
            count(DISTINCT position) FILTER (WHERE unexplained) AS unexplained
       FROM fairness_classified GROUP BY variant_id
 )
 SELECT v.id, coalesce(lane.positions, 0), coalesce(passed.overtaken, 0),
        coalesce(passed.cancelled, 0), coalesce(passed.late_submission, 0),
        coalesce(passed.not_ready, 0), coalesce(passed.on_hold, 0), coalesce(passed.no_unit, 0),
-       coalesce(passed.unexplained, 0)
+       coalesce(passed.queue_exception, 0), coalesce(passed.unexplained, 0)
   FROM reservations_variant v
   LEFT JOIN lane ON lane.variant_id = v.id
   LEFT JOIN passed ON passed.variant_id = v.id
@@ -281,18 +213,21 @@ SELECT v.id, coalesce(lane.positions, 0), coalesce(passed.overtaken, 0),
 """
 
 # The first unexplained pairs: the first overtaken orders that have one, and for each its
-# first later positions; bounded work however many pairs there are.
+# first later positions; bounded work however many pairs there are. With who made the
+# later move (its history row), so a staff move out of order shows as one.
 UNEXPLAINED = f"""
 WITH firsts AS (
     SELECT variant_id, stage, position FROM fairness_classified
      WHERE unexplained ORDER BY variant_id, stage, position LIMIT %(limit)s
 )
 SELECT o.variant_id, o.stage, o.position, o.reservation_number, o.order_number,
-       o.order_status, o.reached_at, p.position, p.order_number, p.t
+       o.order_status, o.reached_at, p.position, p.order_number, p.t,
+       h.actor_kind, h.actor_user_id, h.actor_label
   FROM firsts f
   JOIN fairness_overtaken o USING (variant_id, stage, position)
-  CROSS JOIN LATERAL ({PASSED_IN.format(spans="r_unexplained")}
+  CROSS JOIN LATERAL ({PASSED_IN.format(spans="r_unexplained", also=UNEXCUSED)}
                       ORDER BY m.position LIMIT %(limit)s) p
+  LEFT JOIN orders_ordertransition h ON h.order_id = p.order_id AND h.to_status = o.stage
  ORDER BY o.variant_id, o.stage, o.position, p.position
  LIMIT %(limit)s
 """  # noqa: S608
@@ -300,7 +235,7 @@ SELECT o.variant_id, o.stage, o.position, o.reservation_number, o.order_number,
 # Received orders passed by a later position's move to preparing after they were submitted.
 STUCK = """
 SELECT order_id, position, submitted_at, first_passed_at, by_cancelled, by_late,
-       by_not_ready, by_hold, by_no_unit, unexplained
+       by_not_ready, by_hold, by_no_unit, by_exception, unexplained
   FROM fairness_classified
  WHERE stage = 'preparing' AND order_status = 'received' AND last_later_at > submitted_at
  ORDER BY submitted_at, position
@@ -313,7 +248,7 @@ DROP TABLE IF EXISTS pg_temp.fairness_classified, pg_temp.fairness_overtaken,
 """
 
 
-def _prepare(cursor, campaign_ids: list[int]) -> None:
+def prepare(cursor, campaign_ids: list[int], tz: str) -> None:
     """Fill this transaction's temporary tables: lane, moves, overtaken, classified (dropped
     at commit, or by DROP when the caller's transaction goes on)."""
     cursor.execute(DROP)
@@ -321,76 +256,13 @@ def _prepare(cursor, campaign_ids: list[int]) -> None:
     # running these statements, is off for every connection: settings.DATABASES).
     # SET LOCAL ends with the transaction.
     cursor.execute("SET LOCAL work_mem = '64MB'")
-    cursor.execute(LANE, {"campaigns": campaign_ids, "tz": settings.TIME_ZONE})
+    cursor.execute(LANE, {"campaigns": campaign_ids, "tz": tz})
     cursor.execute("ANALYZE fairness_lane")
     cursor.execute(MOVES)
     cursor.execute("CREATE INDEX ON fairness_moves (variant_id, stage, t)")
+    cursor.execute(
+        "CREATE INDEX ON fairness_moves (variant_id, stage, t) WHERE excused_from IS NOT NULL"
+    )
     cursor.execute("ANALYZE fairness_moves")
     cursor.execute(OVERTAKEN)
     cursor.execute(CLASSIFIED)
-
-
-def fairness_report(*, campaign: Campaign, limit: int | None = 50) -> FairnessReport:
-    """Per-variant inversion counts of `campaign`, and its first `limit` unexplained pairs
-    (all of them when `limit` is None)."""
-    labels = {v.pk: str(v) for v in Variant.objects.filter(campaign=campaign)}
-    ids = [campaign.pk]
-    with transaction.atomic(), connection.cursor() as cursor:
-        _prepare(cursor, ids)
-        cursor.execute(SUMMARY, {"campaigns": ids})
-        variants = [
-            VariantFairness(
-                variant_id=row[0],
-                label=labels[row[0]],
-                positions=row[1],
-                overtaken=row[2],
-                justified={
-                    Justification.CANCELLED: row[3],
-                    Justification.LATE_SUBMISSION: row[4],
-                    Justification.NOT_READY: row[5],
-                    Justification.ON_HOLD: row[6],
-                    Justification.NO_UNIT: row[7],
-                },
-                unexplained=row[8],
-            )
-            for row in cursor.fetchall()
-        ]
-        # One more than asked tells whether there are more.
-        cursor.execute(UNEXPLAINED, {"limit": None if limit is None else limit + 1})
-        unexplained = [Inversion(labels[row[0]], *row[1:]) for row in cursor.fetchall()]
-        cursor.execute(DROP)
-    return FairnessReport(
-        campaign=campaign,
-        variants=variants,
-        unexplained=unexplained[:limit],
-        more_unexplained=limit is not None and len(unexplained) > limit,
-    )
-
-
-def stuck_orders(*, campaigns: Iterable[Campaign]) -> list[OvertakenOrder]:
-    """Received orders that a later position of their variant passed (moved to preparing)
-    while they were already waiting, oldest submission first, with what justified it."""
-    ids = [c.pk for c in campaigns]
-    with transaction.atomic(), connection.cursor() as cursor:
-        _prepare(cursor, ids)
-        cursor.execute(STUCK)
-        rows = cursor.fetchall()
-        cursor.execute(DROP)
-    reasons = [
-        Justification.CANCELLED,
-        Justification.LATE_SUBMISSION,
-        Justification.NOT_READY,
-        Justification.ON_HOLD,
-        Justification.NO_UNIT,
-    ]
-    return [
-        OvertakenOrder(
-            order_id=row[0],
-            position=row[1],
-            submitted_at=row[2],
-            overtaken_since=row[3],
-            reasons=[r.value for r, flag in zip(reasons, row[4:9], strict=True) if flag],
-            unexplained=row[9],
-        )
-        for row in rows
-    ]
