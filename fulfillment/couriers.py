@@ -12,14 +12,11 @@ field or rule that refused the input.
 """
 
 import datetime as dt
-import hashlib
-import hmac
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -36,7 +33,6 @@ from .models import (
     CourierEventSource,
     HoldAlert,
     OrderHold,
-    WebhookNonce,
 )
 
 S = OrderStatus
@@ -45,9 +41,6 @@ K = CourierEventKind
 # A courier's clock may run a little ahead of ours; an event further in the future is refused
 # (it would otherwise let a courier date a hand-over past the launch embargo).
 CLOCK_SKEW = dt.timedelta(minutes=5)
-# Signed webhooks must be this fresh (either way); nonces are kept at least twice as long.
-WEBHOOK_WINDOW = dt.timedelta(minutes=5)
-NONCE_RETENTION = 3 * WEBHOOK_WINDOW
 
 # What each kind of event moves the order to, and from where.
 TARGET = {K.HANDED_OVER: S.SHIPPED, K.DELIVERED: S.DELIVERED}
@@ -107,18 +100,6 @@ class EventConflict(CourierError):
     """The input contradicts an event already recorded (same id, another fact)."""
 
     code = "conflict"
-
-
-class BadSignature(CourierError):
-    code = "bad_signature"
-
-
-class StaleRequest(CourierError):
-    code = "stale_timestamp"
-
-
-class ReplayedRequest(CourierError):
-    code = "replayed"
 
 
 class Outcome(StrEnum):
@@ -377,58 +358,3 @@ def _check_event(order: Order, data: CourierInput, now: dt.datetime) -> bool:
             f"“{label}” ({timezone.localtime(previous):%Y-%m-%d %H:%M})."
         )
     return False
-
-
-# The webhook's signature: hex HMAC-SHA256 over f"{timestamp}.{nonce}.{raw body}".
-
-
-def sign_webhook(*, timestamp: str, nonce: str, body: bytes, secret: str | None = None) -> str:
-    key = (secret or settings.COURIER_WEBHOOK_SECRET).encode()
-    message = timestamp.encode() + b"." + nonce.encode() + b"." + body
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
-
-
-def verify_webhook(
-    *,
-    timestamp: str | None,
-    nonce: str | None,
-    signature: str | None,
-    body: bytes,
-    now: dt.datetime | None = None,
-) -> None:
-    """Refuse a request that is unsigned, wrongly signed, stale or replayed; otherwise spend
-    its nonce (committed at once: a replay is refused even if the event itself fails)."""
-    now = now or timezone.now()
-    if not (timestamp and nonce and signature):
-        raise BadSignature(
-            "Missing X-Courier-Timestamp, X-Courier-Nonce or X-Courier-Signature header."
-        )
-    expected = sign_webhook(timestamp=timestamp, nonce=nonce, body=body)
-    given = signature.strip().lower()
-    if not (given.isascii() and hmac.compare_digest(expected, given)):
-        raise BadSignature("The signature does not match the request.")
-    try:
-        sent_at = dt.datetime.fromtimestamp(int(timestamp), tz=dt.UTC)
-    except (ValueError, OverflowError, OSError):
-        raise BadSignature("X-Courier-Timestamp must be unix seconds.") from None
-    if abs(now - sent_at) > WEBHOOK_WINDOW:
-        raise StaleRequest(
-            "The request's timestamp is more than 5 minutes away from our clock: resend it "
-            "with a fresh timestamp and nonce."
-        )
-    if len(nonce) > WebhookNonce._meta.get_field("nonce").max_length:
-        raise BadSignature("X-Courier-Nonce is longer than 64 characters.")
-    try:
-        with transaction.atomic():
-            WebhookNonce.objects.create(nonce=nonce, received_at=now)
-    except IntegrityError:
-        raise ReplayedRequest(
-            "This nonce was already used: a replayed request is not processed again."
-        ) from None
-
-
-def prune_webhook_nonces(*, now: dt.datetime | None = None) -> int:
-    """Forget nonces too old to matter (their requests would be refused as stale anyway)."""
-    now = now or timezone.now()
-    deleted, _ = WebhookNonce.objects.filter(received_at__lt=now - NONCE_RETENTION).delete()
-    return deleted

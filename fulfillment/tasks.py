@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from reservations.models import Campaign
 
-from . import allocation, couriers, pipeline, simulator
+from . import allocation, pipeline, simulator, webhook_auth
 
 
 @shared_task
@@ -60,4 +60,4 @@ def simulate_couriers() -> dict[str, int]:
 @shared_task
 def prune_webhook_nonces() -> int:
     """Forget courier-webhook nonces older than any request that could still be accepted."""
-    return couriers.prune_webhook_nonces()
+    return webhook_auth.prune_webhook_nonces()

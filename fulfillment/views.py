@@ -5,14 +5,14 @@ import json
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from . import couriers
+from . import couriers, webhook_auth
 from .models import CourierEventSource
 
 # Every refusal has its status: the courier's system can tell "fix it" from "retry it".
 STATUS = {
-    couriers.BadSignature: 401,
-    couriers.StaleRequest: 401,
-    couriers.ReplayedRequest: 409,
+    webhook_auth.BadSignature: 401,
+    webhook_auth.StaleRequest: 401,
+    webhook_auth.ReplayedRequest: 409,
     couriers.InvalidInput: 400,
     couriers.InvalidOrderNumber: 400,
     couriers.ReservationNumberGiven: 400,
@@ -41,7 +41,7 @@ def courier_webhook(request: HttpRequest) -> JsonResponse:
         )
     body = request.body
     try:
-        couriers.verify_webhook(
+        webhook_auth.verify_webhook(
             timestamp=request.headers.get("X-Courier-Timestamp"),
             nonce=request.headers.get("X-Courier-Nonce"),
             signature=request.headers.get("X-Courier-Signature"),
