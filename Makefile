@@ -8,7 +8,7 @@ test:
 	bash scripts/test.sh $(ARGS)
 
 lint:
-	bash -c 'source scripts/stack.sh && ensure_venv && .venv/bin/ruff check . && .venv/bin/ruff format --check .'
+	bash -c 'source scripts/stack.sh && ensure_venv && .venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports'
 
 format:
 	.venv/bin/ruff check --fix . && .venv/bin/ruff format .

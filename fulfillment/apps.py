@@ -8,3 +8,8 @@ class FulfillmentConfig(AppConfig):
     # The admin section (stock, allocation, shipping), not the way a customer receives the
     # phone, which the same English word names elsewhere.
     verbose_name = pgettext_lazy("admin section", "Fulfilment")
+
+    def ready(self) -> None:
+        from . import panels
+
+        panels.register()

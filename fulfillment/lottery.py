@@ -236,6 +236,8 @@ def reveal_draw(
         draw.seed = seed
         draw.revealed_at = now
         draw.save(update_fields=["seed", "revealed_at"])
+        # The draw's outcome on the campaign's own row, for the apps below (order forms).
+        Campaign.objects.filter(pk=campaign.pk).update(festival_draw_published_at=now)
         if entrants:
             queue_from_select(
                 NOTIFY,

@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fulfillment.models import FestivalDraw
 from preorder_shop.identifiers import ORDER_NUMBER
 from preorder_shop.models import Customer, OutboxChannel
 from preorder_shop.outbox import queue_from_select, queue_message
@@ -420,7 +419,10 @@ def _require_festival_draw(reservation: Reservation) -> None:
 
 
 def festival_draw_published(campaign_id: int) -> bool:
-    return FestivalDraw.objects.filter(campaign_id=campaign_id, revealed_at__isnull=False).exists()
+    """Written onto the campaign by the festival draw's reveal (fulfilment decides it)."""
+    return Campaign.objects.filter(
+        pk=campaign_id, festival_draw_published_at__isnull=False
+    ).exists()
 
 
 def missing_fields(order: Order) -> dict[str, list[str]]:

@@ -61,9 +61,6 @@ def reservation_detail(request: HttpRequest, number: str) -> HttpResponse:
             "reservation": reservation,
             "standing": queue_standing(reservation),
             "actions": selectors.customer_actions(reservation, now=timezone.now()),
-            # Fulfilment's allocation rows, read through the reverse relation (no import
-            # upward): the page says a phone is reserved only when that row exists.
-            "unit_reserved": reservation.allocations.filter(released_at__isnull=True).exists(),
         },
     )
 

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from preorder_shop.customer_session import customer_required
 from preorder_shop.exceptions import DomainError
+from preorder_shop.pages import page_url
 
 from . import selectors, services
 from .forms import IntakeForm, ReserveForm
@@ -75,4 +76,4 @@ def reserve(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         _("Reserved. Your reservation number is %(number)s.") % {"number": reservation.number},
     )
-    return redirect("orders:reservation_detail", number=reservation.number)
+    return redirect(page_url("reservation", number=reservation.number))

@@ -12,6 +12,7 @@ from fulfillment.models import Allocation, FestivalDraw, StockLot
 from orders import services
 from orders.models import JoinType, Order, OrderStatus, RatePlan
 from preorder_shop.tests.factories import CustomerFactory
+from reservations.models import Campaign
 from reservations.tests.factories import CampaignFactory, ReservationFactory
 
 S = OrderStatus
@@ -126,6 +127,8 @@ def publish_festival_draw(campaign) -> FestivalDraw:
     """A published (revealed) festival draw for `campaign`, without entries: festival-pickup
     order forms may then be submitted. The lottery itself is tested in fulfillment."""
     seed = secrets.token_hex(32)
+    now = timezone.now()
+    Campaign.objects.filter(pk=campaign.pk).update(festival_draw_published_at=now)
     return FestivalDraw.objects.create(
-        campaign=campaign, seed_hash=commitment(seed), seed=seed, revealed_at=timezone.now()
+        campaign=campaign, seed_hash=commitment(seed), seed=seed, revealed_at=now
     )

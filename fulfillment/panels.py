@@ -1,0 +1,71 @@
+"""What fulfilment shows on lower apps' pages (preorder_shop.pages), registered in
+FulfillmentConfig.ready(): a unit reserved for the customer, the festival draw, and stock
+arrivals per model. Each reads fulfilment's own rows; the pages never import this app."""
+
+from django.db.models import Min, Q, Sum
+from django.utils import timezone
+
+from preorder_shop.pages import add_panel
+
+from .models import Allocation, FestivalDraw, StockLot
+
+
+def unit_reserved(*, reservation, **_page) -> dict | None:
+    """Shown only while an allocation row holds a unit for the reservation."""
+    held = Allocation.objects.filter(
+        reservation=reservation, variant_id=reservation.variant_id, released_at__isnull=True
+    ).exists()
+    return {} if held else None
+
+
+def festival_draw(*, campaign, **_page) -> dict | None:
+    """The commitment before the draw, the seed and counts after (lottery.py)."""
+    if not campaign.offers_festival_pickup:
+        return None
+    draw = FestivalDraw.objects.filter(campaign=campaign).first()
+    if draw is None:
+        return None
+    entrants = draw.entries.count()
+    # The rule draws min(capacity, entrants); verify_festival_draw checks the recorded rows.
+    return {
+        "draw": draw,
+        "entrants": entrants,
+        "winners": min(entrants, campaign.festival_capacity),
+    }
+
+
+def stock_arrivals(*, campaign, **_page) -> dict | None:
+    """Per model: units arrived so far and the next wave expected, from the stock lots."""
+    now = timezone.now()
+    rows = (
+        StockLot.objects.filter(variant__campaign=campaign)
+        .values("variant")
+        .annotate(
+            arrived=Sum("quantity", filter=Q(arrives_at__lte=now), default=0),
+            next_at=Min("arrives_at", filter=Q(arrives_at__gt=now)),
+        )
+    )
+    by_variant = {row["variant"]: row for row in rows}
+    if not by_variant:
+        return None
+    lines = [
+        {**by_variant[v.pk], "variant": v}
+        for v in campaign.variants.order_by("model_name", "capacity_gb", "colour")
+        if v.pk in by_variant
+    ]
+    return {"stock_lines": lines}
+
+
+def register() -> None:
+    add_panel(
+        "reservation_page", template="fulfillment/panels/unit_reserved.html", context=unit_reserved
+    )
+    add_panel(
+        "campaign_page", template="fulfillment/panels/festival_draw.html", context=festival_draw
+    )
+    add_panel(
+        "campaign_page",
+        template="fulfillment/panels/stock_arrivals.html",
+        context=stock_arrivals,
+        order=200,
+    )
