@@ -6,18 +6,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
-class NextVal(models.Func):
-    """nextval() of a PostgreSQL sequence as a column default (migration 0001 uses it; since
-    0003 the reservation trigger draws the position itself, under the variant's lock)."""
-
-    template = "nextval('%(sequence)s'::regclass)"
-    arity = 0
-    output_field = models.BigIntegerField()
-
-    def __init__(self, sequence: str) -> None:
-        super().__init__(sequence=sequence)
-
-
 class Fulfilment(models.TextChoices):
     COURIER = "courier", _("Courier delivery")
     DAWN = "dawn", _("Dawn delivery on launch morning")

@@ -26,7 +26,10 @@ _NUMBER = "reservations_reservation_number_key"
 _WINDOW = "reservation_inside_window"
 _LIMIT = "reservation_within_customer_limit"
 _FULFILMENT = "reservation_fulfilment_offered"
-HAS_LIVE_ORDER = _(
+# The name an upper app's guard raises when a reservation it still holds (an order form or
+# an order) must not end on its own; the upper app ends both in one transaction instead.
+IN_USE = "reservation_in_use"
+IN_USE_MESSAGE = _(
     "This reservation has an order form or an order. Cancel it from the order instead."
 )
 _REFUSALS = {
@@ -152,9 +155,9 @@ def cancel_reservation(
                     update_fields=["status", "cancelled_at", "cancelled_by", "cancelled_by_user"]
                 )
         except IntegrityError as exc:
-            # The orders app's guard: an order form or order still hangs on this reservation
-            # and must be discarded or cancelled through the orders service.
-            if _violated_constraint(exc) == "reservation_has_live_order":
-                raise NotCancellable(HAS_LIVE_ORDER) from exc
+            # An upper app's guard: something it holds still hangs on this reservation and
+            # must be ended through that app's service.
+            if _violated_constraint(exc) == IN_USE:
+                raise NotCancellable(IN_USE_MESSAGE) from exc
             raise
     return locked

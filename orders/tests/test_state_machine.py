@@ -467,7 +467,7 @@ def test_database_refuses_cancelling_a_reservation_with_a_live_order(status):
             "cancelled_by = 'customer' WHERE id = %s",
             [reservation.pk],
         )
-    assert constraint_of(refused.value) == "reservation_has_live_order"
+    assert constraint_of(refused.value) == "reservation_in_use"
     assert snapshot(order) == before
 
 

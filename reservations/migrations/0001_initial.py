@@ -2,10 +2,21 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import reservations.models
 from django.conf import settings
 from django.db import migrations, models
 
+
+
+class NextVal(models.Func):
+    """nextval() of a PostgreSQL sequence as a column default, defined here rather than
+    imported: since 0003 the reservation trigger draws the position itself."""
+
+    template = "nextval('%(sequence)s'::regclass)"
+    arity = 0
+    output_field = models.BigIntegerField()
+
+    def __init__(self, sequence):
+        super().__init__(sequence=sequence)
 
 class Migration(migrations.Migration):
 
@@ -69,7 +80,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('fulfilment', models.CharField(choices=[('courier', 'Courier delivery'), ('dawn', 'Dawn delivery on launch morning'), ('festival', 'Pickup at the launch festival')], max_length=16, verbose_name='fulfilment')),
                 ('number', models.CharField(editable=False, max_length=8, unique=True, verbose_name='reservation number')),
-                ('position', models.BigIntegerField(db_default=reservations.models.NextVal('reservations_queue_position_seq'), editable=False, unique=True, verbose_name='queue position')),
+                ('position', models.BigIntegerField(db_default=NextVal('reservations_queue_position_seq'), editable=False, unique=True, verbose_name='queue position')),
                 ('slot', models.PositiveSmallIntegerField(editable=False)),
                 ('status', models.CharField(choices=[('active', 'Active'), ('ordered', 'Order form submitted'), ('cancelled', 'Cancelled'), ('expired', 'Expired')], default='active', max_length=16, verbose_name='status')),
                 ('idempotency_key', models.UUIDField(editable=False)),
