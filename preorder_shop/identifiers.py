@@ -1,66 +1,330 @@
-"""Customer-facing identifiers: random digits plus a Damm check digit (python-stdnum).
+"""Every kind of number the product issues, in one registry, and the one way to read them.
 
-Reservation numbers have 8 digits and order numbers 11, so one can never pass for the other,
-and the check digit catches every single mistyped digit and every swap of neighbours. Numbers
-are drawn at random (never derived from a queue position), so they cannot be guessed.
+Event entry once accepted an 11-digit order number in the 8-digit reservation field. Here each
+kind has a shape (prefix, length, alphabet, check character) chosen so that no two kinds can
+be mistaken for each other, not even with one character missing or one too many (the
+registry's tests prove it, position by position), and every door that takes a typed number
+(forms, the courier importer, admin search, later the API, support and events) reads it with
+the same cleaner and validator, so it can say "this is an order number, not a reservation
+number" instead of "not found".
+
+Issued today:
+    reservation number  8 digits, no leading 0, last digit Damm
+    order number       11 digits, no leading 0, last digit Damm
+Reserved, not issued yet (`RESERVED_SHAPES`; register a kind with exactly this shape when it
+becomes real, and the overlap tests cover it as they cover these now):
+    ticket number      "T" + 9 digits (last Damm): 10 characters; without its "T" 9 digits,
+                       a length no kind has
+    prize code         13 characters of Crockford base 32 (no I, L, O, U), last Luhn mod 32
+
+Numbers are drawn at random (never derived from a queue position), so they cannot be guessed;
+Damm catches every single mistyped digit and every swap of neighbours, Luhn mod N every single
+mistyped character.
 """
 
+import itertools
+import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
+from enum import StrEnum
 
+from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-from stdnum import damm
+from stdnum import damm, luhn
+
+DIGITS = "0123456789"
+CROCKFORD_BASE32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+# Dropped wherever people put them: hyphens and dashes (NFKC has already turned full-width
+# ones into "-"), and tabs and line ends pasted from a spreadsheet or a message.
+SEPARATORS = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\t\n\r")
+# Every Korean mobile number is 010 plus 8 digits (see preorder_shop.phone): the number people
+# type most often into the wrong field.
+MOBILE_NUMBER = re.compile(r"010[0-9]{8}")
+SPACES = ("Zs", "Zl", "Zp")
+
+
+class Check(StrEnum):
+    DAMM = "damm"  # digits only: every single substitution and adjacent swap
+    LUHN_MOD_N = "luhn_mod_n"  # any alphabet: every single substitution
 
 
 @dataclass(frozen=True)
-class IdentifierKind:
-    name: str
-    length: int
+class Shape:
+    """What a number of one kind looks like: `prefix`, then body characters from `alphabet`,
+    the last of them the check character; `length` counts them all. A number without a
+    prefix never starts with 0, so it survives spreadsheets and phone keypads."""
 
-    def generate(self) -> str:
-        # The first digit is never 0 so the number survives spreadsheets and phone keypads.
-        body = str(10 ** (self.length - 2) + secrets.randbelow(9 * 10 ** (self.length - 2)))
-        return body + damm.calc_check_digit(body)
+    length: int
+    prefix: str = ""
+    alphabet: str = DIGITS
+    check: Check = Check.DAMM
+
+    def allowed(self) -> list[frozenset[str]]:
+        """The characters allowed at each position: the shape as a product of sets, which
+        is what the overlap tests compare."""
+        body = [frozenset(self.alphabet)] * (self.length - len(self.prefix))
+        if not self.prefix:
+            body[0] = body[0] - {"0"}
+        return [frozenset(c) for c in self.prefix] + body
+
+    @property
+    def characters(self) -> frozenset[str]:
+        return frozenset(self.prefix) | frozenset(self.alphabet)
+
+    @property
+    def pattern(self) -> str:
+        """The shape as a regular expression (the database's check constraints use it)."""
+        runs = ((chars, len(list(run))) for chars, run in itertools.groupby(self.allowed()))
+        classes = (_character_class(c) + (f"{{{n}}}" if n > 1 else "") for c, n in runs)
+        return "^" + "".join(classes) + "$"
+
+    def matches(self, value: str) -> bool:
+        """`value` has this shape; whether its check character is right is `is_valid`."""
+        return len(value) == self.length and all(
+            c in chars for c, chars in zip(value, self.allowed(), strict=False)
+        )
 
     def is_valid(self, value: str) -> bool:
-        return (
-            len(value) == self.length
-            and value.isascii()
-            and value.isdigit()
-            and value[0] != "0"
-            and damm.is_valid(value)
+        if not self.matches(value):
+            return False
+        body = value[len(self.prefix) :]
+        if self.check == Check.DAMM:
+            return damm.is_valid(body)
+        return luhn.is_valid(body, self.alphabet)
+
+    def generate(self) -> str:
+        body = "".join(
+            secrets.choice(sorted(chars)) for chars in self.allowed()[len(self.prefix) : -1]
         )
+        if self.check == Check.DAMM:
+            return self.prefix + body + damm.calc_check_digit(body)
+        return self.prefix + body + luhn.calc_check_digit(body, self.alphabet)
 
 
-RESERVATION_NUMBER = IdentifierKind("reservation", 8)
-ORDER_NUMBER = IdentifierKind("order", 11)
+def _character_class(chars: frozenset[str]) -> str:
+    if len(chars) == 1:
+        return re.escape(next(iter(chars)))
+    if chars == frozenset(DIGITS):
+        return "[0-9]"
+    if chars == frozenset(DIGITS) - {"0"}:
+        return "[1-9]"
+    return "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
 
 
-def clean_reservation_number(raw: str) -> str:
-    """Return the 8-digit reservation number typed as `raw`, or raise a specific error."""
-    # NFKC turns full-width digits (what some Korean keyboards type) into ASCII ones.
-    value = unicodedata.normalize("NFKC", "".join(raw.split())).replace("-", "")
-    if not (value.isascii() and value.isdigit()):
-        raise ValidationError(_("A reservation number has digits only."), code="not_digits")
-    if len(value) == ORDER_NUMBER.length:
+@dataclass(frozen=True)
+class Wording:
+    """What a kind's errors say, each a whole sentence so it translates as one."""
+
+    label: str  # "reservation number"
+    rule: str  # "A reservation number has 8 digits."
+    characters: str  # a character outside the kind's alphabet
+    length: str  # wrong length; %(count)d is the length typed
+    start: str  # right length and characters, wrong first one
+    check: str  # wrong check character
+    looks_like: str  # "This looks like a reservation number (8 digits)."
+    enter_instead: str  # "Enter the 8-digit reservation number instead."
+
+
+@dataclass(frozen=True, eq=False)
+class IdentifierKind:
+    """One kind of number: `name` is stable (error codes and params are made from it).
+    Compared by identity: the registry holds each kind once, and its wording's lazy
+    translations must not decide a hash."""
+
+    name: str
+    shape: Shape
+    wording: Wording
+
+    @property
+    def length(self) -> int:
+        return self.shape.length
+
+    def generate(self) -> str:
+        return self.shape.generate()
+
+    def is_valid(self, value: str) -> bool:
+        return self.shape.is_valid(value)
+
+
+RESERVATION_NUMBER = IdentifierKind(
+    "reservation_number",
+    Shape(length=8),
+    Wording(
+        label=_("reservation number"),
+        rule=_("A reservation number has 8 digits."),
+        characters=_("A reservation number has digits only."),
+        length=_("A reservation number has exactly 8 digits; you entered %(count)d."),
+        start=_("A reservation number never starts with 0."),
+        check=_("This reservation number is not valid. Check it for a mistyped digit."),
+        looks_like=_("This looks like a reservation number (8 digits)."),
+        enter_instead=_("Enter the 8-digit reservation number instead."),
+    ),
+)
+ORDER_NUMBER = IdentifierKind(
+    "order_number",
+    Shape(length=11),
+    Wording(
+        label=_("order number"),
+        rule=_("An order number has 11 digits."),
+        characters=_("An order number has digits only."),
+        length=_("An order number has exactly 11 digits; you entered %(count)d."),
+        start=_("An order number never starts with 0."),
+        check=_("This is not a valid 11-digit order number. Check it for a mistyped digit."),
+        looks_like=_("This looks like an order number (11 digits)."),
+        enter_instead=_("Enter the 11-digit order number instead."),
+    ),
+)
+REGISTRY: tuple[IdentifierKind, ...] = (RESERVATION_NUMBER, ORDER_NUMBER)
+RESERVED_SHAPES: dict[str, Shape] = {
+    "ticket_number": Shape(length=10, prefix="T"),
+    "prize_code": Shape(length=13, alphabet=CROCKFORD_BASE32, check=Check.LUHN_MOD_N),
+}
+CHARACTERS = frozenset().union(*(kind.shape.characters for kind in REGISTRY))
+
+# Codes of the errors below, stable for machines (the API, the courier importer). A number
+# of another kind is "<its kind's name>_given", e.g. "order_number_given".
+EMPTY = "empty"
+CONTROL_CHARACTER = "control_character"
+BAD_CHARACTER = "bad_character"
+MOBILE_NUMBER_GIVEN = "mobile_number_given"
+WRONG_LENGTH = "wrong_length"
+WRONG_START = "wrong_start"
+BAD_CHECK_DIGIT = "bad_check_digit"
+UNKNOWN_KIND = "unknown_kind"
+
+LOOKS_LIKE_MOBILE = _("This looks like a mobile number.")
+
+
+def _sentences(*parts: str) -> str:
+    return format_lazy(" ".join(["{}"] * len(parts)), *parts)
+
+
+def _normalise(raw: str) -> str:
+    """`raw` as the registry compares it: NFKC (full-width digits and letters become ASCII),
+    upper case, spaces and hyphens dropped. Refuses an empty value and control characters,
+    NUL above all (PostgreSQL can neither store nor compare it)."""
+    value = unicodedata.normalize("NFKC", raw).upper()
+    value = "".join(
+        c for c in value if c not in SEPARATORS and unicodedata.category(c) not in SPACES
+    )
+    if not value:
+        raise ValidationError(_("Enter the number."), code=EMPTY)
+    if any(unicodedata.category(c).startswith("C") for c in value):
         raise ValidationError(
-            _(
-                "This looks like an order number (11 digits). "
-                "Enter the 8-digit reservation number instead."
-            ),
-            code="order_number_given",
-        )
-    if len(value) != RESERVATION_NUMBER.length:
-        raise ValidationError(
-            _("A reservation number has exactly 8 digits; you entered %(count)d."),
-            code="wrong_length",
-            params={"count": len(value)},
-        )
-    if not RESERVATION_NUMBER.is_valid(value):
-        raise ValidationError(
-            _("This reservation number is not valid. Check it for a mistyped digit."),
-            code="bad_check_digit",
+            _("The number contains an invisible control character. Type it in again."),
+            code=CONTROL_CHARACTER,
         )
     return value
+
+
+def clean(raw: str) -> str:
+    """The one cleaner: `raw` normalised (see _normalise), refused if it has a character
+    that no kind of number uses."""
+    value = _normalise(raw)
+    foreign = next((c for c in value if c not in CHARACTERS), None)
+    if foreign is not None:
+        raise ValidationError(
+            _("No number we issue contains “%(character)s”."),
+            code=BAD_CHARACTER,
+            params={"character": foreign},
+        )
+    return value
+
+
+def identify(raw: str) -> tuple[IdentifierKind, str]:
+    """Which kind of number `raw` is, and its clean value; or the most specific error."""
+    value = clean(raw)
+    for kind in REGISTRY:
+        if kind.shape.matches(value):  # shapes are disjoint: at most one kind matches
+            if not kind.is_valid(value):
+                raise ValidationError(kind.wording.check, code=BAD_CHECK_DIGIT)
+            return kind, value
+    if MOBILE_NUMBER.fullmatch(value):
+        raise ValidationError(
+            _sentences(LOOKS_LIKE_MOBILE, _("It is not a number we issue.")),
+            code=MOBILE_NUMBER_GIVEN,
+        )
+    for kind in REGISTRY:
+        if len(value) == kind.length and set(value) <= kind.shape.characters:
+            raise ValidationError(kind.wording.start, code=WRONG_START)
+    raise ValidationError(
+        _sentences(_("This is not a number we issue."), *(k.wording.rule for k in REGISTRY)),
+        code=UNKNOWN_KIND,
+    )
+
+
+def validate(raw: str, expected: IdentifierKind) -> str:
+    """The clean value of `raw` as an `expected` number, or why not, the most specific
+    reason first: another kind's number, a character, a mobile number, the length, the first
+    character, the check character."""
+    value = _normalise(raw)
+    wording = expected.wording
+    for other in REGISTRY:
+        if other is not expected and other.shape.matches(value):
+            raise ValidationError(
+                _sentences(other.wording.looks_like, wording.enter_instead),
+                code=f"{other.name}_given",
+                params={"given": other.name, "expected": expected.name},
+            )
+    if MOBILE_NUMBER.fullmatch(value):
+        raise ValidationError(
+            _sentences(LOOKS_LIKE_MOBILE, wording.enter_instead), code=MOBILE_NUMBER_GIVEN
+        )
+    foreign = next((c for c in value if c not in expected.shape.characters), None)
+    if foreign is not None:
+        raise ValidationError(
+            wording.characters, code=BAD_CHARACTER, params={"character": foreign}
+        )
+    if len(value) != expected.length:
+        raise ValidationError(wording.length, code=WRONG_LENGTH, params={"count": len(value)})
+    if not expected.shape.matches(value):
+        raise ValidationError(wording.start, code=WRONG_START)
+    if not expected.is_valid(value):
+        raise ValidationError(wording.check, code=BAD_CHECK_DIGIT)
+    return value
+
+
+class IdentifierField(forms.CharField):
+    """A form field for one kind of number, read by `validate`."""
+
+    def __init__(self, *, kind: IdentifierKind, **kwargs) -> None:
+        # Room for what people type: full-width digits, spaces and hyphens.
+        kwargs.setdefault("max_length", 32)
+        self.kind = kind  # before the field's __init__, which asks widget_attrs
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = {**super().widget_attrs(widget), "autocomplete": "off", "spellcheck": "false"}
+        if self.kind.shape.characters <= frozenset(DIGITS):
+            attrs["inputmode"] = "numeric"  # the digit keypad on a phone
+        return attrs
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in self.empty_values:
+            return value
+        return validate(value, expected=self.kind)
+
+
+class NumberSearch:
+    """Admin mixin: the search box reads a typed number with the registry first, so
+    "1234-5678" and full-width digits find the row, and each kind searches its own column
+    (`number_lookups`: kind -> lookup). Anything else (the last digits of a mobile number)
+    goes to `search_fields`; a control character finds nothing."""
+
+    number_lookups: dict[IdentifierKind, str] = {}
+
+    def get_search_results(self, request, queryset, search_term):
+        try:
+            kind, number = identify(search_term)
+        except ValidationError as error:
+            if error.code == CONTROL_CHARACTER:
+                return queryset.none(), False
+            return super().get_search_results(request, queryset, search_term)
+        lookup = self.number_lookups.get(kind)
+        if lookup is None:  # a number of a kind this list does not hold
+            return queryset.none(), False
+        return queryset.filter(**{lookup: number}), False
