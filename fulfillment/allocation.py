@@ -115,7 +115,8 @@ waiting AS (
        AND r.status IN ('active', 'ordered')
        AND (r.status = 'ordered' OR %(now)s < %(order_closes_at)s)
        AND NOT EXISTS (SELECT 1 FROM fulfillment_allocation a
-                        WHERE a.reservation_id = r.id AND a.released_at IS NULL)
+                        WHERE a.reservation_id = r.id AND a.variant_id = %(variant)s
+                          AND a.released_at IS NULL)
      ORDER BY r.position
      LIMIT %(free)s
 ),

@@ -17,7 +17,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from fulfillment.allocation import allocate_variant
+from fulfillment.allocation import allocate_campaign, allocate_variant
 from fulfillment.models import Allocation, StockLot
 from fulfillment.tests.factories import StockLotFactory
 from preorder_shop.tests.factories import CustomerFactory
@@ -315,3 +315,103 @@ def test_a_position_rolled_back_in_flight_leaves_the_unit_to_the_next():
     assert outcome["result"].allocated == 1
     assert not Reservation.objects.filter(variant=variant).exclude(pk=late.pk).exists()
     assert list(Allocation.objects.values_list("reservation_id", flat=True)) == [late.pk]
+
+
+@pytest.mark.parametrize("ending", ["expired", "cancelled"])
+def test_a_unit_given_as_its_reservation_ends_is_released_by_the_next_run(ending):
+    """Allocation reads the line before the reservation's end commits and gives it the
+    unit; the end's own transaction cannot see that uncommitted unit. The end stays due, so
+    the next run releases the unit and gives it to the next in line. (An expiry's UPDATE
+    does not block allocation's foreign-key check; a cancel's row lock makes it wait.)"""
+    variant = VariantFactory()
+    StockLotFactory(variant=variant, quantity=1)
+    ends, after = reserve(variant, CustomerFactory()), reserve(variant, CustomerFactory())
+    updated, commit_now = threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    def end() -> None:
+        try:
+            with transaction.atomic():
+                if ending == "expired":  # as close_order_window does, one UPDATE
+                    Reservation.objects.filter(pk=ends.pk).update(status="expired")
+                else:
+                    services.cancel_reservation(reservation=ends, by=CancelledBy.CUSTOMER)
+                updated.set()
+                assert commit_now.wait(timeout=30)
+        except Exception as exc:
+            outcome["end_error"] = exc
+        finally:
+            updated.set()
+            connection.close()
+
+    def allocate() -> None:
+        try:
+            outcome["first"] = allocate_variant(variant=variant)
+        except Exception as exc:
+            outcome["allocate_error"] = exc
+        finally:
+            connection.close()
+
+    ender = threading.Thread(target=end)
+    ender.start()
+    assert updated.wait(timeout=30)
+    allocator = threading.Thread(target=allocate)
+    allocator.start()
+    allocator.join(timeout=1.0)  # an expiry lets it finish; a cancel's row lock holds it
+    commit_now.set()
+    ender.join(timeout=30)
+    allocator.join(timeout=30)
+    assert not ender.is_alive() and not allocator.is_alive()
+    assert "end_error" not in outcome and "allocate_error" not in outcome, outcome
+
+    assert outcome["first"].allocated == 1
+    unit = Allocation.objects.get(reservation=ends)
+    assert unit.released_at is None  # given in the run that could not see the end
+
+    second = allocate_variant(variant=variant)
+
+    assert (second.released, second.allocated) == (1, 1)
+    unit.refresh_from_db()
+    assert unit.release_reason == (
+        "order_deadline" if ending == "expired" else "reservation_ended"
+    )
+    assert list(
+        Allocation.objects.filter(released_at__isnull=True).values_list(
+            "reservation_id", flat=True
+        )
+    ) == [after.pk]
+
+
+def test_an_idle_run_neither_waits_for_nor_takes_the_queue_lock():
+    """With nothing to do, allocation does not queue behind intake in flight (or a long
+    run) on the variant's lock, and so never pauses intake either."""
+    variant = VariantFactory()
+    StockLotFactory(variant=variant, quantity=2)
+    for _ in range(3):
+        reserve(variant, CustomerFactory())
+    allocate_variant(variant=variant)  # the lot is used up; one reservation waits
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_lock() -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(1, %s)", [variant.pk])
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            locked.set()
+            connection.close()
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    try:
+        assert locked.wait(timeout=30)
+        started = time.monotonic()
+        result = allocate_variant(variant=variant)
+        campaign_results = allocate_campaign(campaign=variant.campaign)
+        assert time.monotonic() - started < 1.0
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert (result.released, result.allocated) == (0, 0)
+    assert [(r.released, r.allocated) for r in campaign_results] == [(0, 0)]
