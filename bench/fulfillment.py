@@ -21,7 +21,11 @@ Redis and exported DATABASE_URL and REDIS_URL. This driver:
    a unit), starts two solo-pool workers on a queue of its own with PIPELINE_BATCH_SIZE
    set, dispatches fulfillment.tasks.advance_variant for every variant and times until no
    order is 'received'; then checks one history row and one notification per order moved;
-5. prints the figures, whether the targets are met, the commit and the load average.
+5. ticks (what beat runs every minute), after the pipeline: allocate_campaign with nothing
+   to do, then with --newcomers reservations waiting and no free unit, then after
+   --cancels holders cancel through the real service (each freed unit must go to the
+   lowest waiting position of its variant); median of --tick-runs each, with the FCFS check;
+6. prints the figures, whether the targets are met, the commit and the load average.
 """
 
 import argparse
@@ -49,6 +53,7 @@ WORKERS = 2
 BARE_RUNS = 3
 TARGET_ALLOCATION_RATIO = 3.0
 TARGET_ORDERS_PER_SECOND = 5000.0
+TARGET_IDLE_TICK_SECONDS = 0.1
 STATEMENT_TIMEOUT = "20min"  # bounds every statement of the driver
 WORKER_READY_SECONDS = 60
 PIPELINE_POLL_SECONDS = 0.1
@@ -458,10 +463,170 @@ def pipeline_run(env: dict[str, str], campaign, orders: int, batch: int, deadlin
     return result
 
 
+# Holding reservations of the campaign passed over: without a unit, while a later position
+# of the same variant holds one. Zero when every unit sits with the lowest positions.
+PASSED_OVER = """
+SELECT count(*) FROM reservations_reservation r
+ WHERE r.campaign_id = %(campaign)s AND r.status IN ('active', 'ordered')
+   AND NOT EXISTS (SELECT 1 FROM fulfillment_allocation a
+                    WHERE a.reservation_id = r.id AND a.released_at IS NULL)
+   AND EXISTS (SELECT 1 FROM reservations_reservation later
+                 JOIN fulfillment_allocation a
+                   ON a.reservation_id = later.id AND a.released_at IS NULL
+                WHERE later.variant_id = r.variant_id AND later.position > r.position
+                  AND later.status IN ('active', 'ordered'))
+"""
+
+# Variants with a free unit of an arrived lot while someone waits, counted from the
+# allocation rows themselves (not the counters the run reads), and lots whose counter
+# differs from their rows: both zero after a tick.
+LEFT_UNDONE = """
+SELECT (SELECT count(*) FROM reservations_variant v
+         WHERE v.campaign_id = %(campaign)s
+           AND (SELECT coalesce(sum(l.quantity), 0) FROM fulfillment_stocklot l
+                 WHERE l.variant_id = v.id AND l.arrives_at <= now())
+             > (SELECT count(*) FROM fulfillment_allocation a
+                 WHERE a.variant_id = v.id AND a.released_at IS NULL)
+           AND EXISTS (SELECT 1 FROM reservations_reservation r
+                        WHERE r.variant_id = v.id AND r.status IN ('active', 'ordered')
+                          AND NOT EXISTS (SELECT 1 FROM fulfillment_allocation a
+                                           WHERE a.reservation_id = r.id
+                                             AND a.released_at IS NULL))),
+       (SELECT count(*)
+          FROM (SELECT lot_id, count(*) AS n FROM fulfillment_allocation
+                 WHERE released_at IS NULL GROUP BY lot_id) c
+          FULL JOIN fulfillment_lot_usage u USING (lot_id)
+         WHERE coalesce(c.n, 0) <> coalesce(u.active, 0))
+"""
+
+# Holders that may cancel (active, no live order), spread over the variants at random.
+CANCELLABLE = """
+SELECT r.id FROM reservations_reservation r
+ WHERE r.campaign_id = %(campaign)s AND r.status = 'active'
+   AND EXISTS (SELECT 1 FROM fulfillment_allocation a
+                WHERE a.reservation_id = r.id AND a.released_at IS NULL)
+   AND NOT EXISTS (SELECT 1 FROM orders_order o WHERE o.reservation_id = r.id
+                      AND o.status NOT IN ('cancelled', 'discarded', 'expired'))
+ ORDER BY random() LIMIT %(count)s
+"""
+
+
+def tick(campaign) -> tuple[float, float, int, int]:
+    """One beat tick (allocate_campaign); returns (seconds, database seconds, released,
+    allocated).
+
+    Database time: statements and commits as the driver sees them (round trips included);
+    the rest is Python and, in a tick that queues notices, the after-commit publish of the
+    outbox sweep task to Redis."""
+    from django.db import connection
+
+    from fulfillment.allocation import allocate_campaign
+
+    spent = [0.0]
+
+    def measured(call, *args):
+        started = time.perf_counter()
+        try:
+            return call(*args)
+        finally:
+            spent[0] += time.perf_counter() - started
+
+    commit = connection._commit
+    connection._commit = lambda: measured(commit)
+    try:
+        with connection.execute_wrapper(lambda execute, *args: measured(execute, *args)):
+            seconds, results = timed(allocate_campaign, campaign=campaign)
+    finally:
+        connection._commit = commit
+    return seconds, spent[0], sum(r.released for r in results), sum(r.allocated for r in results)
+
+
+def tick_benchmark(campaign, args) -> dict:
+    """Beat's tick on the full ledger: idle, idle with a line and no stock, and after a few
+    cancellations (each freed unit must go to the lowest waiting position of its variant)."""
+    from reservations.demo import ensure_synthetic_reservations
+    from reservations.models import CancelledBy, Reservation
+    from reservations.services import cancel_reservation
+
+    result: dict = {"idle": [], "line": [], "change": [], "wall": [], "wrong": []}
+    vacuum_analyze()
+    for run in range(1, args.tick_runs + 1):
+        wall, seconds, released, allocated = tick(campaign)
+        result["idle"].append(seconds)
+        result["wall"].append(wall)
+        result["wrong"] += [] if released == allocated == 0 else [f"idle run {run} changed"]
+        say(
+            f"idle tick {run}/{args.tick_runs}: {seconds * 1000:.1f} ms ({wall * 1000:.1f} in all)"
+        )
+    total = scalar("SELECT count(*) FROM reservations_reservation")
+    ensure_synthetic_reservations(campaign, total + args.newcomers)
+    vacuum_analyze()
+    for run in range(1, args.tick_runs + 1):
+        wall, seconds, released, allocated = tick(campaign)
+        result["line"].append(seconds)
+        result["wall"].append(wall)
+        result["wrong"] += [] if released == allocated == 0 else [f"line run {run} changed"]
+        say(
+            f"tick with {args.newcomers:,} waiting, no stock {run}/{args.tick_runs}:"
+            f" {seconds * 1000:.1f} ms"
+        )
+    for run in range(1, args.tick_runs + 1):
+        ids = [
+            row[0]
+            for row in execute(CANCELLABLE, {"campaign": campaign.pk, "count": args.cancels})
+        ]
+        for reservation in Reservation.objects.filter(pk__in=ids):
+            cancel_reservation(reservation=reservation, by=CancelledBy.CUSTOMER)
+        wall, seconds, released, allocated = tick(campaign)
+        result["change"].append((seconds, released, allocated))
+        result["wall"].append(wall)
+        passed = scalar(PASSED_OVER, {"campaign": campaign.pk})
+        idle_units, counters = execute(LEFT_UNDONE, {"campaign": campaign.pk})[0]
+        if released != len(ids) or passed or idle_units or counters:
+            result["wrong"].append(
+                f"change run {run}: released {released} of {len(ids)}, {passed} passed over,"
+                f" {idle_units} variants with a unit idle while someone waits,"
+                f" {counters} lot counters off"
+            )
+        say(
+            f"tick after {len(ids)} cancellations {run}/{args.tick_runs}:"
+            f" {seconds * 1000:.1f} ms ({wall * 1000:.1f} ms in all), released {released},"
+            f" allocated {allocated}"
+        )
+    return result
+
+
 def git(*args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
     ).stdout.strip()
+
+
+def milliseconds(runs: list[float]) -> str:
+    return ", ".join(f"{x * 1000:.1f}" for x in runs)
+
+
+def print_ticks(args, ticks: dict) -> bool:
+    """The tick table; returns whether the idle tick meets its target."""
+    idle = statistics.median(ticks["idle"])
+    line = statistics.median(ticks["line"])
+    change = statistics.median(seconds for seconds, _, _ in ticks["change"])
+    print(f"{'beat tick (allocate_campaign), database time':<62}{'ms':>9}   runs")
+    print(f"  {'nothing to do, median':<60}{idle * 1000:>9.1f}   {milliseconds(ticks['idle'])}")
+    print(
+        f"  {f'{args.newcomers:,} more waiting, no free unit, median':<60}{line * 1000:>9.1f}"
+        f"   {milliseconds(ticks['line'])}"
+    )
+    print(
+        f"  {f'after {args.cancels} cancellations, median':<60}{change * 1000:>9.1f}   "
+        + ", ".join(f"{s * 1000:.1f} ({r} released, {a} allocated)" for s, r, a in ticks["change"])
+    )
+    print(
+        f"  {'wall-clock time of the same ticks (Python, Redis publish)':<60}"
+        f"{'':>9}   {milliseconds(ticks['wall'])}"
+    )
+    print()
+    return idle <= TARGET_IDLE_TICK_SECONDS
 
 
 def print_summary(args, setup: dict[str, float], alloc: dict, pipeline: list[dict]) -> bool:
@@ -612,6 +777,19 @@ def main() -> None:
         metavar="MS",
         help="write the plans of the driver's statements slower than MS",
     )
+    parser.add_argument("--tick-runs", type=positive, default=3)
+    parser.add_argument(
+        "--newcomers",
+        type=positive,
+        default=100,
+        help="reservations added after the pipeline, waiting for a unit during the ticks",
+    )
+    parser.add_argument(
+        "--cancels",
+        type=positive,
+        default=20,
+        help="holders cancelled before each small-change tick",
+    )
     parser.add_argument(
         "--pipeline-deadline",
         type=positive,
@@ -658,7 +836,23 @@ def main() -> None:
         pipeline_run(env, campaign, args.orders, batch, args.pipeline_deadline)
         for batch in batches
     ]
-    if not print_summary(args, setup, alloc, pipeline):
+    ticks = tick_benchmark(campaign, args)
+    counts_ok = print_summary(args, setup, alloc, pipeline)
+    idle_ok = print_ticks(args, ticks)
+    met = {True: "met", False: "NOT met"}
+    print(
+        f"target idle tick <= {TARGET_IDLE_TICK_SECONDS * 1000:.0f} ms:"
+        f" {met[idle_ok]} ({statistics.median(ticks['idle']) * 1000:.1f} ms)"
+    )
+    print(
+        "ticks: "
+        + (
+            "correct (idle ones change nothing; freed units go to the lowest waiting positions)"
+            if not ticks["wrong"]
+            else "WRONG: " + "; ".join(ticks["wrong"])
+        )
+    )
+    if not counts_ok or ticks["wrong"]:
         raise SystemExit(1)
 
 
