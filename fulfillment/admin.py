@@ -1,5 +1,3 @@
-import unicodedata
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -13,7 +11,7 @@ from django.utils.translation import ngettext
 
 from orders.models import Order
 from preorder_shop.exceptions import DomainError
-from preorder_shop.identifiers import ORDER_NUMBER, RESERVATION_NUMBER
+from preorder_shop.identifiers import ORDER_NUMBER, IdentifierField
 
 from . import holds, order_admin  # noqa: F401 (order_admin registers the order admin's moves)
 from .audit_views import fairness_view, stuck_view
@@ -129,7 +127,7 @@ class HoldActiveFilter(admin.SimpleListFilter):
 
 
 class PlaceHoldForm(forms.Form):
-    order_number = forms.CharField(label=_("Order number"), max_length=20)
+    order_number = IdentifierField(kind=ORDER_NUMBER, label=_("Order number"))
     reason = forms.CharField(
         label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -142,22 +140,9 @@ class PlaceHoldForm(forms.Form):
     )
 
     def clean_order_number(self) -> Order:
-        value = unicodedata.normalize("NFKC", "".join(self.cleaned_data["order_number"].split()))
-        value = value.replace("-", "")
-        if not (value.isascii() and value.isdigit()):
-            raise forms.ValidationError(_("An order number has digits only."))
-        if len(value) == RESERVATION_NUMBER.length:
-            raise forms.ValidationError(
-                _(
-                    "This looks like a reservation number (8 digits). "
-                    "Enter the 11-digit order number instead."
-                )
-            )
-        if not ORDER_NUMBER.is_valid(value):
-            raise forms.ValidationError(
-                _("This is not a valid 11-digit order number. Check it for a mistyped digit.")
-            )
-        order = Order.objects.filter(number=value).first()
+        # The field has read the number with the identifier registry (a reservation number
+        # is named as one); here only whether such an order exists.
+        order = Order.objects.filter(number=self.cleaned_data["order_number"]).first()
         if order is None:
             raise forms.ValidationError(_("No order has this number."))
         return order

@@ -7,6 +7,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from preorder_shop.admin import PERSONAL_DATA_PERMISSION
+from preorder_shop.identifiers import NumberSearch
 from preorder_shop.models import OutboxMessage
 
 from . import services
@@ -60,7 +61,7 @@ PERSONAL_FIELDS = [*services.ADDRESS_FIELDS, "port_in_number"]
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(NumberSearch, admin.ModelAdmin):
     list_display = [
         "number",
         "reservation_number",
@@ -71,6 +72,8 @@ class OrderAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", AgeFilter, "reservation__variant__model_name", "reservation__variant"]
     list_select_related = ["reservation__variant", "reservation__customer"]
+    # NumberSearch reads a typed order or reservation number first ("123-4567-8901",
+    # full-width digits): either finds the order.
     search_fields = ["=number", "=reservation__number", "reservation__customer__phone__endswith"]
     search_help_text = _(
         "Order number, reservation number, or the last 4 digits of the customer's mobile number."

@@ -310,21 +310,16 @@ class IdentifierField(forms.CharField):
 
 
 class NumberSearch:
-    """Admin mixin: the search box reads a typed number with the registry first, so
-    "1234-5678" and full-width digits find the row, and each kind searches its own column
-    (`number_lookups`: kind -> lookup). Anything else (the last digits of a mobile number)
-    goes to `search_fields`; a control character finds nothing."""
-
-    number_lookups: dict[IdentifierKind, str] = {}
+    """Admin mixin: a search term that is one of our numbers, however typed ("1234-5678",
+    full-width digits), is searched as its clean value, so the exact lookups in
+    `search_fields` ("=number", "=reservation__number") find the row; any other term (the
+    last digits of a mobile number) is searched as typed; a control character finds nothing
+    (PostgreSQL cannot compare a NUL)."""
 
     def get_search_results(self, request, queryset, search_term):
         try:
-            kind, number = identify(search_term)
+            _kind, search_term = identify(search_term)
         except ValidationError as error:
             if error.code == CONTROL_CHARACTER:
                 return queryset.none(), False
-            return super().get_search_results(request, queryset, search_term)
-        lookup = self.number_lookups.get(kind)
-        if lookup is None:  # a number of a kind this list does not hold
-            return queryset.none(), False
-        return queryset.filter(**{lookup: number}), False
+        return super().get_search_results(request, queryset, search_term)

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from preorder_shop.exceptions import DomainError
+from preorder_shop.identifiers import NumberSearch
 
 from . import services
 from .models import Campaign, CancelledBy, Reservation, Variant
@@ -59,7 +60,7 @@ class VariantAdmin(admin.ModelAdmin):
 
 
 @admin.register(Reservation)
-class ReservationAdmin(admin.ModelAdmin):
+class ReservationAdmin(NumberSearch, admin.ModelAdmin):
     list_display = [
         "number",
         "position",
@@ -71,6 +72,8 @@ class ReservationAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "campaign", "fulfilment", "variant__model_name"]
     list_select_related = ["variant", "customer"]
+    # NumberSearch reads a typed reservation number first ("1234-5678", full-width digits).
+    # An order number finds nothing here: orders sit above reservations (the order list can).
     search_fields = ["=number", "customer__phone__endswith"]
     search_help_text = _("Search by reservation number or the last 4 digits of the mobile number.")
     ordering = ["position"]
