@@ -11,8 +11,9 @@ from django.utils import timezone
 from fulfillment import allocation, pipeline
 from fulfillment.demo import submit_synthetic_orders
 from fulfillment.models import OrderHold, StockLot
+from orders.exceptions import ActorNotAllowed
 from orders.models import Order, OrderStatus, OrderTransition
-from orders.services import Actor, ActorNotAllowed, transition_many
+from orders.services import Actor, transition_many
 from orders.tests.factories import RatePlanFactory
 from preorder_shop.customer_session import SESSION_KEY
 from preorder_shop.models import OutboxMessage
