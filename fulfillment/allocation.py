@@ -96,6 +96,11 @@ SELECT coalesce(sum(GREATEST(l.quantity - coalesce(u.active, 0), 0)), 0)
 # 'allocation.reserved' message, built from the reservation row the queue read. These are
 # the WITH clauses; queue_from_select adds the outbox INSERT. %(free)s is the units count
 # read just before under the lock, so the planner sees how many rows the line must give.
+#
+# Before the order-form deadline everyone holding is in line, so the same statement moves
+# the frontier: to just below the first waiting reservation left without a unit (the line
+# is read one row further for it), or, when the line above the frontier ran out, to the
+# last holding position. After the deadline ADVANCE_FRONTIER does it.
 ALLOCATE = """
 lots AS (
     SELECT l.id, l.arrives_at, l.quantity - coalesce(u.active, 0) AS free
@@ -108,7 +113,7 @@ units AS (
       FROM lots CROSS JOIN LATERAL generate_series(1, GREATEST(lots.free, 0)) AS g(n)
 ),
 waiting AS (
-    SELECT r.id AS reservation_id, r.number, r.status, r.customer_id,
+    SELECT r.id AS reservation_id, r.position, r.number, r.status, r.customer_id,
            row_number() OVER (ORDER BY r.position) AS k
       FROM reservations_reservation r
      WHERE r.variant_id = %(variant)s AND r.position > %(frontier)s
@@ -118,7 +123,7 @@ waiting AS (
                         WHERE a.reservation_id = r.id AND a.variant_id = %(variant)s
                           AND a.released_at IS NULL)
      ORDER BY r.position
-     LIMIT %(free)s
+     LIMIT %(free)s + 1
 ),
 allocated AS (
     INSERT INTO fulfillment_allocation
@@ -126,6 +131,17 @@ allocated AS (
     SELECT %(variant)s, w.reservation_id, u.lot_id, %(now)s, NULL, ''
       FROM waiting w JOIN units u ON u.k = w.k
     RETURNING id, reservation_id
+),
+frontier AS (
+    UPDATE fulfillment_allocation_frontier f
+       SET position = GREATEST(f.position, coalesce(
+           (SELECT min(w.position) - 1 FROM waiting w
+             WHERE w.k > (SELECT count(*) FROM units)),
+           CASE WHEN (SELECT count(*) FROM waiting) <= %(free)s
+                THEN (SELECT max(r.position) FROM reservations_reservation r
+                       WHERE r.variant_id = %(variant)s AND r.status IN ('active', 'ordered'))
+                ELSE (SELECT max(w.position) FROM waiting w) END))
+     WHERE f.variant_id = %(variant)s AND %(now)s < %(order_closes_at)s
 )
 """
 
@@ -140,9 +156,10 @@ SELECT 'sms', c.phone, 'allocation.reserved', c.language,
   JOIN preorder_shop_customer c ON c.id = w.customer_id
 """
 
-# After the run, the frontier moves up to just below the first holding reservation still
-# without a unit (or to the last holding position if there is none): it reads the line from
-# the old frontier over the units just given, so it costs what the run allocated.
+# After the deadline, reservations without an order form hold their place but wait for
+# nothing: the frontier moves up to just below the first holding reservation still without
+# a unit (or to the last holding position if there is none), reading the line from the old
+# frontier over the units just given, so it costs what the run allocated.
 ADVANCE_FRONTIER = """
 UPDATE fulfillment_allocation_frontier f
    SET position = GREATEST(f.position, coalesce(
@@ -204,7 +221,7 @@ def _allocate_locked(*, variant: Variant, now: dt.datetime) -> VariantAllocation
                 ctes=ALLOCATE,
                 keys_are_new=True,  # 'allocation:<id>' of the rows this statement inserts
             )
-        if allocated or released:
+        if (allocated or released) and now >= campaign.order_closes_at:
             cursor.execute(ADVANCE_FRONTIER, params)
     return VariantAllocation(variant=variant, released=released, allocated=allocated)
 

@@ -183,3 +183,31 @@ def test_lot_counters_follow_every_writer_and_truncate():
     allocate_variant(variant=variant)  # from the start of the line again
     assert holders(variant) == ids(line[1:])
     assert counted() == [(3,)]
+
+
+def frontier(variant) -> int:
+    rows = fetch(
+        "SELECT position FROM fulfillment_allocation_frontier WHERE variant_id = %s", [variant.pk]
+    )
+    return rows[0][0] if rows else 0
+
+
+def test_the_frontier_stops_just_below_the_first_reservation_without_a_unit():
+    """So the next run reads the line from there, not over every unit already given."""
+    variant = VariantFactory()
+    line = reservations_in_line(variant, 5)
+    StockLotFactory(variant=variant, quantity=3)
+    allocate_variant(variant=variant)
+    assert frontier(variant) == line[3].position - 1
+
+    StockLotFactory(variant=variant, quantity=5)
+    allocate_variant(variant=variant)
+    assert frontier(variant) == line[4].position  # everyone holds a unit
+
+    # After the deadline a reservation without an order form stops it, though passed over.
+    no_form = ReservationFactory(variant=variant)
+    ordered = ordered_reservation(variant)
+    after_deadline = variant.campaign.order_closes_at + dt.timedelta(minutes=1)
+    allocate_variant(variant=variant, now=after_deadline)
+    assert holders(variant) == [*ids(line), ordered.pk]
+    assert frontier(variant) == no_form.position - 1
