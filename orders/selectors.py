@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from reservations.models import Fulfilment, Reservation, ReservationStatus
+from reservations.models import Fulfilment, Reservation, ReservationStatus, Window
 from reservations.selectors import QueueStanding, queue_standing
 
 from .models import Order, OrderStatus
-from .services import allowed_targets
+from .services import customer_may_cancel
 
 S = OrderStatus
 
@@ -75,7 +75,7 @@ def order_status(order: Order) -> OrderStatusView:
         timeline=[started, *steps],
         standing=queue_standing(reservation) if order.is_live else None,
         next_step=_next_step(order),
-        can_cancel=S.CANCELLED in allowed_targets(order.status, "customer"),
+        can_cancel=customer_actions(reservation, now=timezone.now()).cancel,
     )
 
 
@@ -132,26 +132,27 @@ class CustomerActions:
 
 
 def customer_actions(reservation: Reservation, *, now: dt.datetime) -> CustomerActions:
+    """What the customer may do now: the one answer the reservation page, the order page and
+    the API show, from the same rules the services apply (refused otherwise)."""
     live = Order.objects.live().filter(reservation=reservation).first()
     campaign = reservation.campaign
-    window_open = campaign.order_opens_at <= now < campaign.order_closes_at
+    window = campaign.order_window(now)
     active = reservation.status == ReservationStatus.ACTIVE
     note = ""
-    if active and now < campaign.order_opens_at:
+    if active and window == Window.NOT_OPEN:
         note = _("You can write your order form from %(when)s.") % {
             "when": _when(campaign.order_opens_at)
         }
-    elif active and not window_open:
+    elif active and window == Window.CLOSED:
         note = _("The order form window closed on %(when)s.") % {
             "when": _when(campaign.order_closes_at)
         }
     is_draft = live is not None and live.status == S.DRAFT
     submitted = reservation.orders.filter(number__isnull=False).order_by("-submitted_at").first()
     return CustomerActions(
-        write_order=active and window_open and (live is None or is_draft),
+        write_order=active and window == Window.OPEN and (live is None or is_draft),
         resume_draft=is_draft,
         order=submitted,
-        cancel=(active and (live is None or is_draft))
-        or (live is not None and live.status == S.RECEIVED),
+        cancel=customer_may_cancel(reservation, live),
         note=note,
     )

@@ -12,6 +12,20 @@ class Fulfilment(models.TextChoices):
     FESTIVAL = "festival", _("Pickup at the launch festival")
 
 
+class Window(models.TextChoices):
+    """Where a moment falls in one of a campaign's windows."""
+
+    NOT_OPEN = "not_open", _("not open yet")
+    OPEN = "open", _("open")
+    CLOSED = "closed", _("closed")
+
+    @classmethod
+    def at(cls, moment, opens_at, closes_at) -> "Window":
+        if moment < opens_at:
+            return cls.NOT_OPEN
+        return cls.OPEN if moment < closes_at else cls.CLOSED
+
+
 class Campaign(models.Model):
     name = models.CharField(_("name"), max_length=100)
     slug = models.SlugField(_("slug"), unique=True)
@@ -83,8 +97,21 @@ class Campaign(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("reservations:campaign_detail", kwargs={"slug": self.slug})
 
+    # The campaign's two windows, each half-open [opens, closes): the one place services,
+    # selectors and views ask where a moment falls. Database checks and set-based SQL say
+    # the same with the same columns.
+
+    def reservation_window(self, moment) -> "Window":
+        return Window.at(moment, self.reservation_opens_at, self.reservation_closes_at)
+
+    def order_window(self, moment) -> "Window":
+        return Window.at(moment, self.order_opens_at, self.order_closes_at)
+
     def reservations_open_at(self, moment) -> bool:
-        return self.reservation_opens_at <= moment < self.reservation_closes_at
+        return self.reservation_window(moment) == Window.OPEN
+
+    def order_forms_open_at(self, moment) -> bool:
+        return self.order_window(moment) == Window.OPEN
 
     def fulfilment_choices(self) -> list[tuple[str, str]]:
         offered = {

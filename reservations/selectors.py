@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 
 from preorder_shop.models import Customer
 
-from .models import HOLDING_STATUSES, Campaign, Reservation, Variant
+from .models import HOLDING_STATUSES, Campaign, Reservation, Variant, Window
 
 
 @dataclass(frozen=True)
@@ -63,10 +63,11 @@ def reserve_availability(
     *, campaign: Campaign, customer: Customer | None, now: dt.datetime
 ) -> ReserveAvailability:
     """What the customer can do on the campaign page right now, and if nothing, why."""
-    if now < campaign.reservation_opens_at:
+    window = campaign.reservation_window(now)
+    if window == Window.NOT_OPEN:
         when = formats.date_format(campaign.reservation_opens_at, "DATETIME_FORMAT")
         return ReserveAvailability(False, _("Reservations open on %(when)s.") % {"when": when})
-    if now >= campaign.reservation_closes_at:
+    if window == Window.CLOSED:
         when = formats.date_format(campaign.reservation_closes_at, "DATETIME_FORMAT")
         return ReserveAvailability(False, _("Reservations closed on %(when)s.") % {"when": when})
     if customer is None:

@@ -17,7 +17,7 @@ from .exceptions import (
     ReservationsClosed,
     ReservationsNotOpen,
 )
-from .models import Campaign, CancelledBy, Reservation, ReservationStatus, Variant
+from .models import Campaign, CancelledBy, Reservation, ReservationStatus, Variant, Window
 
 # Constraint names (see models.py and migration 0002) and what each one means here.
 _IDEMPOTENCY = "reservation_idempotency_key_unique"
@@ -49,9 +49,10 @@ def _made_with_key(customer_id: int, key: uuid.UUID) -> Reservation | None:
 
 
 def _check_window(campaign: Campaign, now: dt.datetime) -> None:
-    if now < campaign.reservation_opens_at:
+    window = campaign.reservation_window(now)
+    if window == Window.NOT_OPEN:
         raise ReservationsNotOpen()
-    if now >= campaign.reservation_closes_at:
+    if window == Window.CLOSED:
         raise ReservationsClosed()
 
 

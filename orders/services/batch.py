@@ -8,7 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from preorder_shop.outbox import queue_from_select
-from reservations.models import Campaign
+from reservations.models import Campaign, Window
 
 from ..exceptions import ActorNotAllowed, IllegalTransition
 from ..models import Order, OrderStatus
@@ -46,7 +46,7 @@ def close_order_window(*, campaign: Campaign, now: dt.datetime | None = None) ->
     told; a unit held for them goes to the next in line. Idempotent. Returns how many
     reservations expired."""
     now = now or timezone.now()
-    if now < campaign.order_closes_at:
+    if campaign.order_window(now) != Window.CLOSED:
         return 0
     expire_drafts(now=now, worker="order-deadline")
     expired = 0

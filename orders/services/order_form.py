@@ -10,7 +10,14 @@ from django.utils.translation import gettext as _
 
 from preorder_shop.models import Customer
 from reservations import services as reservation_services
-from reservations.models import Campaign, CancelledBy, Fulfilment, Reservation, ReservationStatus
+from reservations.models import (
+    Campaign,
+    CancelledBy,
+    Fulfilment,
+    Reservation,
+    ReservationStatus,
+    Window,
+)
 
 from ..exceptions import (
     FestivalDrawPending,
@@ -22,8 +29,8 @@ from ..exceptions import (
     OrderWindowNotOpen,
     ReservationNotActive,
 )
-from ..models import Order, OrderStatus
-from .machine import Actor, _illegal_message, transition
+from ..models import ActorKind, Order, OrderStatus
+from .machine import Actor, _illegal_message, allowed_targets, transition
 from .notices import notify
 
 S = OrderStatus
@@ -35,10 +42,10 @@ def _own(reservation: Reservation, customer: Customer) -> None:
 
 
 def _check_order_window(reservation: Reservation, now: dt.datetime) -> None:
-    campaign = reservation.campaign
-    if now < campaign.order_opens_at:
+    window = reservation.campaign.order_window(now)
+    if window == Window.NOT_OPEN:
         raise OrderWindowNotOpen()
-    if now >= campaign.order_closes_at:
+    if window == Window.CLOSED:
         raise OrderWindowClosed()
 
 
@@ -197,13 +204,22 @@ def discard_draft(*, order: Order, customer: Customer) -> Order:
     return transition(order=order, to=S.DISCARDED, actor=Actor.customer())
 
 
+def customer_may_cancel(reservation: Reservation, live: Order | None) -> bool:
+    """The customer's Cancel, the one rule every page and door asks: while the reservation
+    holds its place with no order form or only a draft, and while the order is received
+    (not once preparation has started). `live` is the reservation's live order, if any."""
+    if live is None or live.status == S.DRAFT:
+        return reservation.can_cancel()
+    return S.CANCELLED in allowed_targets(live.status, ActorKind.CUSTOMER)  # the table says
+
+
 def cancel_by_customer(*, reservation: Reservation, customer: Customer) -> Reservation:
     """The customer's "Cancel": gives up the reservation, discarding a draft or cancelling a
     received order in the same transaction. Refused once preparation has started."""
     _own(reservation, customer)
     with transaction.atomic():
         live = Order.objects.live().filter(reservation=reservation).first()
-        if live is not None and live.status not in (S.DRAFT, S.RECEIVED):
+        if live is not None and not customer_may_cancel(reservation, live):
             raise OrderNotCancellable()
         if live is not None and live.status == S.DRAFT:
             # One message for both: "discarded, reservation cancelled" (not "still active").
