@@ -22,6 +22,7 @@ Damm catches every single mistyped digit and every swap of neighbours, Luhn mod 
 mistyped character.
 """
 
+import contextlib
 import itertools
 import re
 import secrets
@@ -313,13 +314,10 @@ class NumberSearch:
     """Admin mixin: a search term that is one of our numbers, however typed ("1234-5678",
     full-width digits), is searched as its clean value, so the exact lookups in
     `search_fields` ("=number", "=reservation__number") find the row; any other term (the
-    last digits of a mobile number) is searched as typed; a control character finds nothing
-    (PostgreSQL cannot compare a NUL)."""
+    last digits of a mobile number) is searched as typed. (The admin's search form itself
+    refuses a NUL, which PostgreSQL could not compare.)"""
 
     def get_search_results(self, request, queryset, search_term):
-        try:
+        with contextlib.suppress(ValidationError):  # not one of our numbers: searched as typed
             _kind, search_term = identify(search_term)
-        except ValidationError as error:
-            if error.code == CONTROL_CHARACTER:
-                return queryset.none(), False
         return super().get_search_results(request, queryset, search_term)
