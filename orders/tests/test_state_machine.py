@@ -60,6 +60,7 @@ def actor_of(kind: str) -> Actor:
         ActorKind.STAFF: lambda: Actor.staff(staff_user()),
         ActorKind.WORKER: lambda: Actor.worker("pipeline-7"),
         ActorKind.COURIER: lambda: Actor.courier("CJ webhook"),
+        ActorKind.OPERATOR: lambda: Actor.operator("ops on call"),
     }[kind]()
 
 
@@ -659,20 +660,53 @@ def test_transition_serialises_moves_of_the_same_order():
     assert Order.objects.get(pk=order.pk).status == S.DRAFT
 
 
+def _row_is_locked(model, pk) -> bool:
+    """Whether another transaction holds a lock on the row that an UPDATE would wait for:
+    asked from this thread's own connection with NOWAIT, so the answer is immediate."""
+    try:
+        with transaction.atomic():
+            list(model.objects.select_for_update(nowait=True, no_key=True).filter(pk=pk))
+    except OperationalError as exc:
+        assert "could not obtain lock" in str(exc), exc
+        return True
+    return False
+
+
+def _committed_without_waiting(work):
+    """Run `work` in a transaction that gives up on any lock after 2 s, and commit it."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '2s'")
+        return work()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_transition_does_not_lock_other_orders_of_the_same_variant():
     variant = VariantFactory()
     first, second = (DraftFactory(reservation__variant=variant) for _ in range(2))
-    release, thread, _errors = _hold_in_thread(
+    release, thread, errors = _hold_in_thread(
         lambda: services.transition(order=first, to=S.DISCARDED, actor=Actor.customer())
     )
     try:
-        _without_waiting(
+        # The held move does hold its order's row (else the rest would prove nothing) ...
+        assert _row_is_locked(Order, first.pk)
+        # ... and nothing the other order's move needs: its row, the shared variant,
+        # the campaign.
+        assert not _row_is_locked(Order, second.pk)
+        assert not _row_is_locked(type(variant), variant.pk)
+        assert not _row_is_locked(type(variant.campaign), variant.campaign_id)
+        moved = _committed_without_waiting(
             lambda: services.transition(order=second, to=S.DISCARDED, actor=Actor.customer())
         )
+        assert moved.status == S.DISCARDED
     finally:
         release.set()
         thread.join()
+    assert not errors, errors
+    # The second move committed while the first was still open; the first was rolled back.
+    assert Order.objects.get(pk=second.pk).status == S.DISCARDED
+    assert OrderTransition.objects.filter(order=second, to_status=S.DISCARDED).count() == 1
+    assert Order.objects.get(pk=first.pk).status == S.DRAFT
 
 
 @pytest.mark.django_db(transaction=True)
@@ -682,19 +716,25 @@ def test_saving_a_draft_does_not_lock_other_customers_drafts_of_the_campaign():
         DraftFactory(reservation__variant=VariantFactory(campaign=campaign)) for _ in range(2)
     )
 
-    def save(order):
+    def save(order, name):
         return lambda: services.save_draft(
-            order=order,
-            customer=order.reservation.customer,
-            values={"recipient_name": "홍길동"},
+            order=order, customer=order.reservation.customer, values={"recipient_name": name}
         )
 
-    release, thread, _errors = _hold_in_thread(save(first))
+    release, thread, errors = _hold_in_thread(save(first, "홍길동"))
     try:
-        _without_waiting(save(second))
+        assert _row_is_locked(Order, first.pk)  # the held save is real
+        assert not _row_is_locked(Order, second.pk)
+        assert not _row_is_locked(type(campaign), campaign.pk)
+        assert not _row_is_locked(Reservation, second.reservation_id)
+        saved = _committed_without_waiting(save(second, "김민수"))
+        assert saved.recipient_name == "김민수"
     finally:
         release.set()
         thread.join()
+    assert not errors, errors
+    assert Order.objects.get(pk=second.pk).recipient_name == "김민수"
+    assert Order.objects.get(pk=first.pk).recipient_name == ""  # rolled back
 
 
 # The launch embargo.
