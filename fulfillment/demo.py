@@ -6,8 +6,10 @@ import random
 from django.db import connection, transaction
 from django.utils import timezone
 
+from preorder_shop.actors import Actor
 from preorder_shop.identifiers import ORDER_NUMBER
-from reservations.models import Campaign
+from reservations.history import record_changes
+from reservations.models import Campaign, ChangedField, ReservationStatus
 
 from .models import StockLot
 
@@ -102,8 +104,17 @@ def submit_synthetic_orders(campaign: Campaign, count: int, *, seed: int = 7) ->
             """,
             [ids],
         )
+        reservation_ids = [row[1] for row in rows]
         cursor.execute(
             "UPDATE reservations_reservation SET status = 'ordered' WHERE id = ANY(%s)",
-            [[row[1] for row in rows]],
+            [reservation_ids],
+        )
+        record_changes(
+            reservation_ids=reservation_ids,
+            field=ChangedField.STATUS,
+            from_value=ReservationStatus.ACTIVE,
+            to_value=ReservationStatus.ORDERED,
+            actor=Actor.customer(),
+            at=timezone.now(),
         )
     return len(rows)

@@ -45,9 +45,17 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from preorder_shop.actors import Actor
 from preorder_shop.exceptions import DomainError
 from preorder_shop.outbox import queue_from_select
-from reservations.models import Campaign, Fulfilment, Reservation, ReservationStatus
+from reservations.history import record_changes
+from reservations.models import (
+    Campaign,
+    ChangedField,
+    Fulfilment,
+    Reservation,
+    ReservationStatus,
+)
 
 from .allocation import QUEUE_LOCK
 from .models import FestivalDraw, FestivalEntry
@@ -230,9 +238,9 @@ def reveal_draw(
             FestivalEntry(draw=draw, reservation_id=pk, entrant_index=i, won=i in won)
             for i, (pk, _) in enumerate(entrants)
         )
-        Reservation.objects.filter(
-            pk__in=[pk for i, (pk, _) in enumerate(entrants) if i not in won]
-        ).update(fulfilment=Fulfilment.COURIER)
+        not_drawn = [pk for i, (pk, _) in enumerate(entrants) if i not in won]
+        Reservation.objects.filter(pk__in=not_drawn).update(fulfilment=Fulfilment.COURIER)
+        _record_outcome(won=[entrants[i][0] for i in sorted(won)], not_drawn=not_drawn, now=now)
         draw.seed = seed
         draw.revealed_at = now
         draw.save(update_fields=["seed", "revealed_at"])
@@ -253,6 +261,27 @@ def reveal_draw(
                 },
             )
     return Revealed(draw=draw, entrants=len(entrants), winners=len(won), changed=True)
+
+
+def _record_outcome(*, won: list[int], not_drawn: list[int], now: dt.datetime) -> None:
+    """Each entrant's history says what the draw decided for it."""
+    draw = Actor.worker("festival-draw")
+    record_changes(
+        reservation_ids=won,
+        field=ChangedField.FESTIVAL_DRAW,
+        from_value="",
+        to_value="won",
+        actor=draw,
+        at=now,
+    )
+    record_changes(
+        reservation_ids=not_drawn,
+        field=ChangedField.FULFILMENT,
+        from_value=Fulfilment.FESTIVAL,
+        to_value=Fulfilment.COURIER,
+        actor=draw,
+        at=now,
+    )
 
 
 def _variant_labels(campaign: Campaign) -> str:

@@ -4,6 +4,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from preorder_shop.actors import ActorKind
 from preorder_shop.phone import E164_MOBILE_PATTERN, mask_name, mask_phone
 
 
@@ -220,13 +221,6 @@ class Order(models.Model):
     @property
     def masked_address(self) -> str:
         return f"{self.postcode} {self.address_line1[:6]}…" if self.address_line1 else ""
-
-
-class ActorKind(models.TextChoices):
-    CUSTOMER = "customer", _("Customer")
-    STAFF = "staff", _("Staff")
-    WORKER = "worker", _("Fulfilment worker")
-    COURIER = "courier", _("Courier")
 
 
 class OrderTransition(models.Model):

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from preorder_shop.customer_session import customer_required
 from preorder_shop.exceptions import DomainError
 from reservations.models import Fulfilment, Reservation
-from reservations.selectors import customer_reservations, queue_standing
+from reservations.selectors import customer_reservations, queue_standing, reservation_timeline
 
 from . import selectors, services
 from .exceptions import FestivalDrawPending, IncompleteOrder
@@ -60,6 +60,7 @@ def reservation_detail(request: HttpRequest, number: str) -> HttpResponse:
         {
             "reservation": reservation,
             "standing": queue_standing(reservation),
+            "timeline": reservation_timeline(reservation),
             "actions": selectors.customer_actions(reservation, now=timezone.now()),
         },
     )

@@ -5,6 +5,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from preorder_shop.actors import ActorKind
+
 
 class Fulfilment(models.TextChoices):
     COURIER = "courier", _("Courier delivery")
@@ -281,3 +283,54 @@ class Reservation(models.Model):
 
     def can_cancel(self) -> bool:
         return self.status == ReservationStatus.ACTIVE
+
+
+class ChangedField(models.TextChoices):
+    STATUS = "status", _("status")
+    FULFILMENT = "fulfilment", _("way of receiving")
+    FESTIVAL_DRAW = "festival_draw", _("festival draw")
+
+
+class ReservationChange(models.Model):
+    """One row per change of a reservation's status or of how it is received, and the
+    festival draw's outcome: its history, shown as a timeline. Append-only; the database
+    requires the row of every status and fulfilment change at commit (migration 0006)."""
+
+    reservation = models.ForeignKey(
+        Reservation,
+        on_delete=models.PROTECT,
+        related_name="changes",
+        verbose_name=_("reservation"),
+    )
+    field = models.CharField(_("what changed"), max_length=16, choices=ChangedField.choices)
+    from_value = models.CharField(_("from"), max_length=16, blank=True)
+    to_value = models.CharField(_("to"), max_length=16)
+    at = models.DateTimeField(_("at"))
+    actor_kind = models.CharField(_("by"), max_length=16, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("staff member"),
+    )
+    actor_label = models.CharField(_("worker or operator"), max_length=100, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("reservation change")
+        verbose_name_plural = _("reservation changes")
+        ordering = ["at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_value=F("to_value")), name="reservation_change_changes"
+            ),
+            models.CheckConstraint(
+                condition=Q(actor_user__isnull=True) | Q(actor_kind="staff"),
+                name="reservation_change_user_is_staff",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reservation}: {self.field} {self.from_value} → {self.to_value}"

@@ -10,9 +10,20 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from preorder_shop.actors import ActorKind
 from preorder_shop.models import Customer
 
-from .models import HOLDING_STATUSES, Campaign, Reservation, Variant, Window
+from .models import (
+    HOLDING_STATUSES,
+    Campaign,
+    ChangedField,
+    Fulfilment,
+    Reservation,
+    ReservationChange,
+    ReservationStatus,
+    Variant,
+    Window,
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,39 @@ def queue_standing(reservation: Reservation) -> QueueStanding | None:
         )
     )
     return QueueStanding(place=counts["place"], total=counts["total"])
+
+
+@dataclass(frozen=True)
+class HistoryStep:
+    label: str
+    at: dt.datetime
+
+
+def reservation_timeline(reservation: Reservation) -> list[HistoryStep]:
+    """The reservation's history in the customer's words: when it was made, then each
+    recorded change (reservations.history), oldest first."""
+    steps = [HistoryStep(_("Reserved"), reservation.created_at)]
+    for change in reservation.changes.order_by("at", "pk"):
+        steps.append(HistoryStep(_change_label(change), change.at))
+    return steps
+
+
+def _change_label(change: ReservationChange) -> str:
+    if change.field == ChangedField.FESTIVAL_DRAW:
+        return _("Drawn for pickup at the launch festival")
+    if change.field == ChangedField.FULFILMENT:
+        if change.from_value == Fulfilment.FESTIVAL:
+            return _("Not drawn for festival pickup: your phone comes by courier")
+        return _("Now received by: %(way)s") % {"way": Fulfilment(change.to_value).label}
+    match change.to_value:
+        case ReservationStatus.ORDERED:
+            return _("Order form submitted")
+        case ReservationStatus.CANCELLED if change.actor_kind == ActorKind.STAFF:
+            return _("Cancelled by our staff")
+        case ReservationStatus.CANCELLED:
+            return _("Cancelled by you")
+        case _:
+            return _("Expired: no order form was submitted by the deadline")
 
 
 def customer_reservations(customer: Customer) -> list[tuple[Reservation, QueueStanding | None]]:

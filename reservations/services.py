@@ -8,6 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from preorder_shop.actors import Actor
 from preorder_shop.identifiers import RESERVATION_NUMBER
 
 from .exceptions import (
@@ -17,7 +18,16 @@ from .exceptions import (
     ReservationsClosed,
     ReservationsNotOpen,
 )
-from .models import Campaign, CancelledBy, Reservation, ReservationStatus, Variant, Window
+from .history import record_change
+from .models import (
+    Campaign,
+    CancelledBy,
+    ChangedField,
+    Reservation,
+    ReservationStatus,
+    Variant,
+    Window,
+)
 
 # Constraint names (see models.py and migration 0002) and what each one means here.
 _IDEMPOTENCY = "reservation_idempotency_key_unique"
@@ -146,8 +156,10 @@ def cancel_reservation(
         locked = Reservation.objects.select_for_update().get(pk=reservation.pk)
         if not locked.can_cancel():
             raise NotCancellable()
+        now = now or timezone.now()
+        previous = locked.status
         locked.status = ReservationStatus.CANCELLED
-        locked.cancelled_at = now or timezone.now()
+        locked.cancelled_at = now
         locked.cancelled_by = by
         locked.cancelled_by_user = staff_user
         try:
@@ -161,4 +173,12 @@ def cancel_reservation(
             if _violated_constraint(exc) == IN_USE:
                 raise NotCancellable(IN_USE_MESSAGE) from exc
             raise
+        record_change(
+            reservation=locked,
+            field=ChangedField.STATUS,
+            from_value=previous,
+            to_value=locked.status,
+            actor=Actor.staff(staff_user) if staff_user else Actor.customer(),
+            at=now,
+        )
     return locked

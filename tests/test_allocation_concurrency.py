@@ -24,7 +24,7 @@ from preorder_shop.tests.factories import CustomerFactory
 from reservations import services
 from reservations.exceptions import NotCancellable
 from reservations.models import CancelledBy, Fulfilment, Reservation, ReservationStatus
-from reservations.tests.factories import VariantFactory
+from reservations.tests.factories import VariantFactory, expire
 from tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -332,8 +332,8 @@ def test_a_unit_given_as_its_reservation_ends_is_released_by_the_next_run(ending
     def end() -> None:
         try:
             with transaction.atomic():
-                if ending == "expired":  # as close_order_window does, one UPDATE
-                    Reservation.objects.filter(pk=ends.pk).update(status="expired")
+                if ending == "expired":  # as close_order_window does: UPDATE, history row
+                    expire(ends)
                 else:
                     services.cancel_reservation(reservation=ends, by=CancelledBy.CUSTOMER)
                 updated.set()

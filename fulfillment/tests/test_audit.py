@@ -22,8 +22,12 @@ from orders import services
 from orders.models import Order, OrderStatus
 from orders.tests.factories import DraftFactory, complete_answers, staff_user
 from preorder_shop.tests.factories import CustomerFactory
-from reservations.models import Reservation, ReservationStatus
-from reservations.tests.factories import CampaignFactory, ReservationFactory, VariantFactory
+from reservations.tests.factories import (
+    CampaignFactory,
+    ReservationFactory,
+    VariantFactory,
+    expire,
+)
 from tests.pages import text
 
 pytestmark = pytest.mark.django_db
@@ -277,7 +281,7 @@ def test_cancellation_justifies(campaign, variant):
     discarded = in_line(variant, submitted=None, unit=None)
     services.discard_draft(order=discarded, customer=discarded.reservation.customer)
     expired = ReservationFactory(variant=variant)
-    Reservation.objects.filter(pk=expired.pk).update(status=ReservationStatus.EXPIRED)
+    expire(expired)
     b = in_line(variant)
     prepare(b, 10)
     ship(b, 20)

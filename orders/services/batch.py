@@ -8,7 +8,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from preorder_shop.outbox import queue_from_select
-from reservations.models import Campaign, Window
+from reservations.history import record_changes
+from reservations.models import Campaign, ChangedField, ReservationStatus, Window
 
 from ..exceptions import ActorNotAllowed, IllegalTransition
 from ..models import Order, OrderStatus
@@ -62,6 +63,14 @@ def close_order_window(*, campaign: Campaign, now: dt.datetime | None = None) ->
             )
             ids = [row[0] for row in cursor.fetchall()]
             expired += len(ids)
+            record_changes(
+                reservation_ids=ids,
+                field=ChangedField.STATUS,
+                from_value=ReservationStatus.ACTIVE,
+                to_value=ReservationStatus.EXPIRED,
+                actor=Actor.worker("order-deadline"),
+                at=now,
+            )
             queue_from_select(
                 """
                 SELECT 'sms', c.phone, 'reservation.expired', c.language,

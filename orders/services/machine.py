@@ -9,13 +9,20 @@ embargo) are fulfilment's doors (fulfillment.moves), which call transition().
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from preorder_shop.actors import Actor, ActorKind
 from preorder_shop.identifiers import ORDER_NUMBER
-from reservations.models import CancelledBy, Fulfilment, Reservation, ReservationStatus
+from reservations.history import record_change
+from reservations.models import (
+    CancelledBy,
+    ChangedField,
+    Fulfilment,
+    Reservation,
+    ReservationStatus,
+)
 
 from ..exceptions import (
     ActorNotAllowed,
@@ -25,35 +32,10 @@ from ..exceptions import (
     ReservationNotActive,
     ShippingDetailsRequired,
 )
-from ..models import ActorKind, Order, OrderStatus, OrderTransition
+from ..models import Order, OrderStatus, OrderTransition
 from . import notices
 
 S = OrderStatus
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who makes a change: the customer, a staff user, a worker or a courier (by name)."""
-
-    kind: ActorKind
-    user: AbstractBaseUser | None = None
-    label: str = ""
-
-    @classmethod
-    def customer(cls) -> "Actor":
-        return cls(ActorKind.CUSTOMER)
-
-    @classmethod
-    def staff(cls, user: AbstractBaseUser) -> "Actor":
-        return cls(ActorKind.STAFF, user=user)
-
-    @classmethod
-    def worker(cls, label: str) -> "Actor":
-        return cls(ActorKind.WORKER, label=label)
-
-    @classmethod
-    def courier(cls, label: str) -> "Actor":
-        return cls(ActorKind.COURIER, label=label)
 
 
 @dataclass(frozen=True)
@@ -146,14 +128,14 @@ def transition(
             locked.courier, locked.tracking_number = courier.strip(), tracking_number.strip()
         if to == S.RECEIVED:
             _assign_number(locked)
-            _set_reservation_status(locked.reservation, ReservationStatus.ORDERED)
+            _set_reservation_status(locked.reservation, ReservationStatus.ORDERED, actor, now)
         from_status = locked.status
         locked.status = to
         setattr(locked, move.stamp, now)
         locked.updated_at = max(now, locked.updated_at)
         locked.save()
         if to == S.CANCELLED:
-            _cancel_reservation(locked.reservation, actor, now)
+            _cancel_reservation(locked.reservation, actor, reason, now)
         OrderTransition.objects.create(
             order=locked,
             from_status=from_status,
@@ -217,22 +199,44 @@ def _assign_number(order: Order) -> None:
     raise RuntimeError("could not draw a free order number")  # 5 collisions in 9*10^9
 
 
-def _set_reservation_status(reservation: Reservation, status: str) -> None:
+def _set_reservation_status(
+    reservation: Reservation, status: str, actor: Actor, now: dt.datetime
+) -> None:
     updated = Reservation.objects.filter(
         pk=reservation.pk, status=ReservationStatus.ACTIVE
     ).update(status=status)
     if not updated:
         raise ReservationNotActive()
+    record_change(
+        reservation=reservation,
+        field=ChangedField.STATUS,
+        from_value=ReservationStatus.ACTIVE,
+        to_value=status,
+        actor=actor,
+        at=now,
+    )
 
 
-def _cancel_reservation(reservation: Reservation, actor: Actor, now: dt.datetime) -> None:
+def _cancel_reservation(
+    reservation: Reservation, actor: Actor, reason: str, now: dt.datetime
+) -> None:
     """Cancelling an order gives up its reservation too: the unit goes to the next in line."""
     by = CancelledBy.CUSTOMER if actor.kind == CUSTOMER else CancelledBy.STAFF
-    Reservation.objects.filter(pk=reservation.pk).exclude(
-        status=ReservationStatus.CANCELLED
-    ).update(
+    previous = Reservation.objects.values_list("status", flat=True).get(pk=reservation.pk)
+    if previous == ReservationStatus.CANCELLED:
+        return
+    Reservation.objects.filter(pk=reservation.pk).update(
         status=ReservationStatus.CANCELLED,
         cancelled_at=now,
         cancelled_by=by,
         cancelled_by_user=actor.user if by == CancelledBy.STAFF else None,
+    )
+    record_change(
+        reservation=reservation,
+        field=ChangedField.STATUS,
+        from_value=previous,
+        to_value=ReservationStatus.CANCELLED,
+        actor=actor,
+        at=now,
+        reason=reason,
     )

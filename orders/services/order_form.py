@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from preorder_shop.actors import ActorKind
 from preorder_shop.models import Customer
 from reservations import services as reservation_services
 from reservations.models import (
@@ -29,7 +30,7 @@ from ..exceptions import (
     OrderWindowNotOpen,
     ReservationNotActive,
 )
-from ..models import ActorKind, Order, OrderStatus
+from ..models import Order, OrderStatus
 from .machine import Actor, _illegal_message, allowed_targets, transition
 from .notices import notify
 

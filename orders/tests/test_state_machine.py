@@ -60,6 +60,7 @@ def actor_of(kind: str) -> Actor:
         ActorKind.STAFF: lambda: Actor.staff(staff_user()),
         ActorKind.WORKER: lambda: Actor.worker("pipeline-7"),
         ActorKind.COURIER: lambda: Actor.courier("CJ webhook"),
+        ActorKind.OPERATOR: lambda: Actor.operator("ops on call"),
     }[kind]()
 
 

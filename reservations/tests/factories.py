@@ -4,9 +4,18 @@ import uuid
 import factory
 from django.utils import timezone
 
+from preorder_shop.actors import Actor
 from preorder_shop.identifiers import RESERVATION_NUMBER
 from preorder_shop.tests.factories import CustomerFactory
-from reservations.models import Campaign, Fulfilment, Reservation, Variant
+from reservations.history import record_change
+from reservations.models import (
+    Campaign,
+    ChangedField,
+    Fulfilment,
+    Reservation,
+    ReservationStatus,
+    Variant,
+)
 
 
 class CampaignFactory(factory.django.DjangoModelFactory):
@@ -77,3 +86,19 @@ class ReservationFactory(factory.django.DjangoModelFactory):
     number = factory.LazyFunction(RESERVATION_NUMBER.generate)
     slot = 1
     idempotency_key = factory.LazyFunction(uuid.uuid4)
+
+
+def expire(reservation: Reservation) -> Reservation:
+    """End `reservation` as the order-form deadline does (status 'expired'), with its
+    history row, which the database requires at commit."""
+    Reservation.objects.filter(pk=reservation.pk).update(status=ReservationStatus.EXPIRED)
+    record_change(
+        reservation=reservation,
+        field=ChangedField.STATUS,
+        from_value=reservation.status,
+        to_value=ReservationStatus.EXPIRED,
+        actor=Actor.worker("order-deadline"),
+        at=timezone.now(),
+    )
+    reservation.refresh_from_db()
+    return reservation

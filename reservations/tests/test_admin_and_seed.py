@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from preorder_shop.tests.factories import CustomerFactory
+from reservations import services
 from reservations.demo import DEMO_SLUG
 from reservations.models import Campaign, CancelledBy, Reservation, ReservationStatus, Variant
 
@@ -66,11 +67,7 @@ def test_staff_search_by_last_four_digits_and_by_number(staff_client):
 def test_staff_cancel_action_goes_through_the_service(staff_client):
     active = ReservationFactory()
     cancelled = ReservationFactory()
-    Reservation.objects.filter(pk=cancelled.pk).update(
-        status=ReservationStatus.CANCELLED,
-        cancelled_at=cancelled.created_at,
-        cancelled_by="customer",
-    )
+    services.cancel_reservation(reservation=cancelled, by=CancelledBy.CUSTOMER)
     response = staff_client.post(
         reverse("admin:reservations_reservation_changelist"),
         {"action": "cancel_selected", "_selected_action": [active.pk, cancelled.pk]},
