@@ -85,7 +85,7 @@ class Shape:
     def matches(self, value: str) -> bool:
         """`value` has this shape; whether its check character is right is `is_valid`."""
         return len(value) == self.length and all(
-            c in chars for c, chars in zip(value, self.allowed(), strict=False)
+            c in chars for c, chars in zip(value, self.allowed(), strict=True)
         )
 
     def is_valid(self, value: str) -> bool:
@@ -119,7 +119,6 @@ def _character_class(chars: frozenset[str]) -> str:
 class Wording:
     """What a kind's errors say, each a whole sentence so it translates as one."""
 
-    label: str  # "reservation number"
     rule: str  # "A reservation number has 8 digits."
     characters: str  # a character outside the kind's alphabet
     length: str  # wrong length; %(count)d is the length typed
@@ -154,7 +153,6 @@ RESERVATION_NUMBER = IdentifierKind(
     "reservation_number",
     Shape(length=8),
     Wording(
-        label=_("reservation number"),
         rule=_("A reservation number has 8 digits."),
         characters=_("A reservation number has digits only."),
         length=_("A reservation number has exactly 8 digits; you entered %(count)d."),
@@ -168,7 +166,6 @@ ORDER_NUMBER = IdentifierKind(
     "order_number",
     Shape(length=11),
     Wording(
-        label=_("order number"),
         rule=_("An order number has 11 digits."),
         characters=_("An order number has digits only."),
         length=_("An order number has exactly 11 digits; you entered %(count)d."),
@@ -259,7 +256,7 @@ def identify(raw: str) -> tuple[IdentifierKind, str]:
 
 def validate(raw: str, expected: IdentifierKind) -> str:
     """The clean value of `raw` as an `expected` number, or why not, the most specific
-    reason first: another kind's number, a character, a mobile number, the length, the first
+    reason first: another kind's number, a mobile number, a character, the length, the first
     character, the check character."""
     value = _normalise(raw)
     wording = expected.wording
