@@ -19,12 +19,13 @@ from django.utils import timezone
 
 from fulfillment.allocation import allocate_campaign, allocate_variant
 from fulfillment.models import Allocation, StockLot
-from fulfillment.tests.factories import StockLotFactory
+from fulfillment.tests.factories import StockLotFactory, ordered_reservation
+from orders.services import close_order_window
 from preorder_shop.tests.factories import CustomerFactory
 from reservations import services
 from reservations.exceptions import NotCancellable
 from reservations.models import CancelledBy, Fulfilment, Reservation, ReservationStatus
-from reservations.tests.factories import VariantFactory, expire
+from reservations.tests.factories import VariantFactory
 from tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -324,16 +325,18 @@ def test_a_unit_given_as_its_reservation_ends_is_released_by_the_next_run(ending
     the next run releases the unit and gives it to the next in line. (An expiry's UPDATE
     does not block allocation's foreign-key check; a cancel's row lock makes it wait.)"""
     variant = VariantFactory()
+    deadline = variant.campaign.order_closes_at
     StockLotFactory(variant=variant, quantity=1)
-    ends, after = reserve(variant, CustomerFactory()), reserve(variant, CustomerFactory())
+    ends = reserve(variant, CustomerFactory())
+    after = ordered_reservation(variant)  # still in line after the deadline
     updated, commit_now = threading.Event(), threading.Event()
     outcome: dict[str, object] = {}
 
     def end() -> None:
         try:
             with transaction.atomic():
-                if ending == "expired":  # as close_order_window does: UPDATE, history row
-                    expire(ends)
+                if ending == "expired":
+                    close_order_window(campaign=variant.campaign, now=deadline)
                 else:
                     services.cancel_reservation(reservation=ends, by=CancelledBy.CUSTOMER)
                 updated.set()
@@ -368,7 +371,7 @@ def test_a_unit_given_as_its_reservation_ends_is_released_by_the_next_run(ending
     unit = Allocation.objects.get(reservation=ends)
     assert unit.released_at is None  # given in the run that could not see the end
 
-    second = allocate_variant(variant=variant)
+    second = allocate_variant(variant=variant, now=deadline)
 
     assert (second.released, second.allocated) == (1, 1)
     unit.refresh_from_db()
