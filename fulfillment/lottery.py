@@ -47,6 +47,7 @@ from django.utils import timezone
 
 from preorder_shop.actors import Actor
 from preorder_shop.exceptions import DomainError
+from preorder_shop.operations import record_operation
 from preorder_shop.outbox import queue_from_select
 from reservations.history import record_changes
 from reservations.models import (
@@ -110,7 +111,11 @@ class Commitment:
 
 
 def commit_draw(
-    *, campaign: Campaign, seed: str | None = None, now: dt.datetime | None = None
+    *,
+    campaign: Campaign,
+    actor: Actor,
+    seed: str | None = None,
+    now: dt.datetime | None = None,
 ) -> Commitment:
     """Fix the campaign's secret seed and publish its SHA-256.
 
@@ -135,6 +140,13 @@ def commit_draw(
         with transaction.atomic():
             draw = FestivalDraw.objects.create(
                 campaign=campaign, seed_hash=commitment(seed), seed="", committed_at=now
+            )
+            record_operation(
+                action="fulfillment.festival_draw.commit",
+                actor=actor,
+                reference=campaign.slug,
+                summary={"seed_hash": draw.seed_hash},
+                at=now,
             )
     except IntegrityError as exc:  # a concurrent commit won: the one-to-one index decides
         raise _already_committed(campaign, FestivalDraw.objects.get(campaign=campaign)) from exc
@@ -179,7 +191,7 @@ SELECT 'sms', c.phone,
 
 
 def reveal_draw(
-    *, campaign: Campaign, seed: str | None, now: dt.datetime | None = None
+    *, campaign: Campaign, seed: str | None, actor: Actor, now: dt.datetime | None = None
 ) -> Revealed:
     """Draw the winners, record every entry, publish the seed, switch those not drawn to
     courier delivery and notify everyone, in one transaction.
@@ -241,6 +253,13 @@ def reveal_draw(
         not_drawn = [pk for i, (pk, _) in enumerate(entrants) if i not in won]
         Reservation.objects.filter(pk__in=not_drawn).update(fulfilment=Fulfilment.COURIER)
         _record_outcome(won=[entrants[i][0] for i in sorted(won)], not_drawn=not_drawn, now=now)
+        record_operation(
+            action="fulfillment.festival_draw.reveal",
+            actor=actor,
+            reference=campaign.slug,
+            summary={"entrants": len(entrants), "winners": len(won), "not_drawn": len(not_drawn)},
+            at=now,
+        )
         draw.seed = seed
         draw.revealed_at = now
         draw.save(update_fields=["seed", "revealed_at"])

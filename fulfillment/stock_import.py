@@ -32,6 +32,8 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from preorder_shop.actors import Actor
+from preorder_shop.operations import record_operation
 from reservations.models import Campaign, Variant
 
 from .models import StockLot
@@ -295,12 +297,18 @@ def _summarise(rows: list[_Row], there: set[int]) -> list[VariantSummary]:
 
 
 def import_stock(
-    *, data: bytes, encoding: str = "utf-8-sig", dry_run: bool = False
+    *,
+    data: bytes,
+    actor: Actor,
+    reference: str = "",
+    encoding: str = "utf-8-sig",
+    dry_run: bool = False,
 ) -> ImportResult:
     """Validate every row of the CSV `data` and record its new lots in one transaction.
 
     Raises StockImportError listing every problem (nothing is written) when any row is
-    wrong. With dry_run nothing is written either, but the result says what would be.
+    wrong. With dry_run nothing is written either, but the result says what would be. A
+    real import is recorded in the operations log with `actor` and `reference` (the file).
     """
     header, records = _read_records(data, encoding)
     errors = _check_header(header)
@@ -338,6 +346,12 @@ def import_stock(
     try:
         with transaction.atomic():
             StockLot.objects.bulk_create(lots)
+            record_operation(
+                action="fulfillment.import_stock",
+                actor=actor,
+                reference=reference,
+                summary={"lots_created": len(lots), "already_there": len(there)},
+            )
             if dry_run:
                 transaction.set_rollback(True)
     except IntegrityError as exc:

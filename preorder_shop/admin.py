@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import outbox
-from .models import Customer, OneTimeCode, OutboxMessage
+from .models import Customer, OneTimeCode, Operation, OutboxMessage
 
 PERSONAL_DATA_PERMISSION = "preorder_shop.view_personal_data"
 
@@ -150,3 +150,29 @@ class OutboxMessageAdmin(PersonalDataMaskMixin, admin.ModelAdmin):
                 % {"count": skipped},
                 messages.WARNING,
             )
+
+
+@admin.register(Operation)
+class OperationAdmin(admin.ModelAdmin):
+    """The operations log, read-only: rows are written by the operations themselves."""
+
+    list_display = ["at", "action", "reference", "actor_kind", "who", "summary"]
+    list_filter = ["action", "actor_kind"]
+    search_fields = ["action", "reference", "actor_label", "actor_user__username"]
+    date_hierarchy = "at"
+    fields = ["at", "action", "reference", "actor_kind", "who", "summary"]
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("who"))
+    def who(self, obj: Operation) -> str:
+        return obj.actor_user.get_username() if obj.actor_user else obj.actor_label

@@ -4,6 +4,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .actors import ActorKind
 from .phone import E164_MOBILE_PATTERN, mask_name, mask_phone
 
 
@@ -147,3 +148,44 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template_key} via {self.channel} ({self.status})"
+
+
+class Operation(models.Model):
+    """One operator action on the campaign (an allocation run, a festival draw's commit or
+    reveal, a stock or tracking import): what was done, by whom (a staff user, a worker, or
+    an operator running a command) and what it changed. Append-only (migration)."""
+
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    reference = models.CharField(
+        _("on"), max_length=200, blank=True, help_text=_("The campaign, file or object.")
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    actor_kind = models.CharField(_("by"), max_length=16, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("staff member"),
+    )
+    actor_label = models.CharField(_("worker or operator"), max_length=100, blank=True)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("operation")
+        verbose_name_plural = _("operations log")
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(actor_user__isnull=True) | Q(actor_kind="staff"),
+                name="operation_user_is_staff",
+            ),
+            models.CheckConstraint(
+                condition=~Q(actor_kind="staff") | Q(actor_user__isnull=False),
+                name="operation_staff_named",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.reference}".strip()

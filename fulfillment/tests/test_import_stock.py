@@ -10,9 +10,12 @@ from fulfillment import stock_import
 from fulfillment.models import StockLot
 from fulfillment.stock_import import StockImportError, import_stock
 from fulfillment.tests.factories import StockLotFactory
+from preorder_shop.actors import Actor
 from reservations.tests.factories import CampaignFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db
+
+OPS = Actor.operator("test-ops")
 
 HEADER = "campaign,model,capacity_gb,colour,quantity,arrives_at,reference\n"
 
@@ -42,14 +45,14 @@ GOOD = (
 
 def errors_of(data: bytes) -> list[str]:
     with pytest.raises(StockImportError) as excinfo:
-        import_stock(data=data)
+        import_stock(actor=OPS, data=data)
     return excinfo.value.errors
 
 
 def test_a_good_file_records_every_lot_with_its_arrival(catalogue):
     _campaign, blue, black = catalogue
 
-    result = import_stock(data=csv_bytes(*GOOD))
+    result = import_stock(actor=OPS, data=csv_bytes(*GOOD))
 
     assert (result.created, result.already_there) == (3, 0)
     lots = {(lot.variant_id, lot.reference): lot for lot in StockLot.objects.all()}
@@ -68,10 +71,10 @@ def test_a_good_file_records_every_lot_with_its_arrival(catalogue):
 
 
 def test_importing_the_same_file_again_changes_nothing(catalogue):
-    import_stock(data=csv_bytes(*GOOD))
+    import_stock(actor=OPS, data=csv_bytes(*GOOD))
     before = list(StockLot.objects.order_by("pk").values())
 
-    result = import_stock(data=csv_bytes(*GOOD))
+    result = import_stock(actor=OPS, data=csv_bytes(*GOOD))
 
     assert (result.created, result.already_there) == (0, 3)
     assert list(StockLot.objects.order_by("pk").values()) == before
@@ -171,8 +174,8 @@ def test_columns_in_any_order_case_and_spaces_forgiven_bom_and_cp949(catalogue):
         "R-1,3,2026-11-20 09:00,블랙,iphone 15 pro,1024,iphone-15,first wave\n"
     )
 
-    import_stock(data=text.encode("cp949"), encoding="cp949")
-    import_stock(data=b"\xef\xbb\xbf" + text.replace("R-1", "R-2").encode())
+    import_stock(actor=OPS, data=text.encode("cp949"), encoding="cp949")
+    import_stock(actor=OPS, data=b"\xef\xbb\xbf" + text.replace("R-1", "R-2").encode())
 
     assert sorted(StockLot.objects.values_list("reference", "quantity")) == [
         ("R-1", 3),
@@ -181,7 +184,7 @@ def test_columns_in_any_order_case_and_spaces_forgiven_bom_and_cp949(catalogue):
 
 
 def test_dry_run_checks_and_summarises_but_writes_nothing(catalogue):
-    result = import_stock(data=csv_bytes(*GOOD), dry_run=True)
+    result = import_stock(actor=OPS, data=csv_bytes(*GOOD), dry_run=True)
 
     assert (result.created, result.dry_run) == (3, True)
     assert not StockLot.objects.exists()

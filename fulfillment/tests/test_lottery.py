@@ -42,6 +42,8 @@ from reservations.tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
+OPS = Actor.operator("test-ops")
+
 SEED = "5eed" * 16
 OTHER_SEED = "0123456789abcdef" * 4
 
@@ -92,7 +94,7 @@ def snapshot(campaign) -> dict:
 
 def test_commit_stores_only_the_hash_and_the_page_shows_it(client):
     variant = festival_variant()
-    result = lottery.commit_draw(campaign=variant.campaign)
+    result = lottery.commit_draw(actor=OPS, campaign=variant.campaign)
 
     draw = FestivalDraw.objects.get(campaign=variant.campaign)
     assert draw.seed == ""
@@ -107,8 +109,8 @@ def test_commit_stores_only_the_hash_and_the_page_shows_it(client):
 
 
 def test_commit_draws_a_fresh_secret_seed_each_time():
-    first = lottery.commit_draw(campaign=festival_variant().campaign)
-    second = lottery.commit_draw(campaign=festival_variant().campaign)
+    first = lottery.commit_draw(actor=OPS, campaign=festival_variant().campaign)
+    second = lottery.commit_draw(actor=OPS, campaign=festival_variant().campaign)
     assert first.seed != second.seed
     assert first.draw.seed_hash != second.draw.seed_hash
 
@@ -163,7 +165,7 @@ def test_campaign_without_festival_pickup_is_refused():
 def test_commit_after_reservations_closed_is_refused():
     campaign = festival_variant().campaign
     with pytest.raises(lottery.LotteryError, match="Commit before reservations close"):
-        lottery.commit_draw(campaign=campaign, now=after_close(campaign))
+        lottery.commit_draw(actor=OPS, campaign=campaign, now=after_close(campaign))
     assert not FestivalDraw.objects.exists()
 
 
@@ -185,9 +187,9 @@ def test_unknown_campaign_is_a_clear_error():
 def test_reveal_before_reservations_close_is_refused():
     variant = festival_variant()
     festival(variant)
-    lottery.commit_draw(campaign=variant.campaign, seed=SEED)
+    lottery.commit_draw(actor=OPS, campaign=variant.campaign, seed=SEED)
     with pytest.raises(lottery.LotteryError, match="entrant list is not final"):
-        lottery.reveal_draw(campaign=variant.campaign, seed=SEED)
+        lottery.reveal_draw(actor=OPS, campaign=variant.campaign, seed=SEED)
     assert FestivalDraw.objects.get().revealed_at is None
     assert not FestivalEntry.objects.exists()
 
@@ -195,10 +197,13 @@ def test_reveal_before_reservations_close_is_refused():
 def test_reveal_with_a_seed_that_does_not_match_the_commitment_changes_nothing():
     variant = festival_variant()
     festival(variant)
-    lottery.commit_draw(campaign=variant.campaign, seed=SEED)
+    lottery.commit_draw(actor=OPS, campaign=variant.campaign, seed=SEED)
     with pytest.raises(lottery.LotteryError, match="does not match the published commitment"):
         lottery.reveal_draw(
-            campaign=variant.campaign, seed=OTHER_SEED, now=after_close(variant.campaign)
+            actor=OPS,
+            campaign=variant.campaign,
+            seed=OTHER_SEED,
+            now=after_close(variant.campaign),
         )
     draw = FestivalDraw.objects.get()
     assert (draw.seed, draw.revealed_at) == ("", None)
@@ -212,9 +217,11 @@ def test_reveal_draws_by_the_documented_rule_and_records_everything():
     entrants = [festival(variant if i % 2 else other_variant) for i in range(8)]
     positions = {r.pk: Reservation.objects.get(pk=r.pk).position for r in entrants}
     campaign = variant.campaign
-    lottery.commit_draw(campaign=campaign, seed=SEED)
+    lottery.commit_draw(actor=OPS, campaign=campaign, seed=SEED)
 
-    result = lottery.reveal_draw(campaign=campaign, seed=SEED, now=after_close(campaign))
+    result = lottery.reveal_draw(
+        actor=OPS, campaign=campaign, seed=SEED, now=after_close(campaign)
+    )
 
     assert (result.entrants, result.winners, result.changed) == (8, 3, True)
     draw = FestivalDraw.objects.get()
@@ -239,12 +246,12 @@ def test_same_seed_and_same_entrants_give_the_same_winners():
     for _ in range(12):
         festival(variant)
     campaign = variant.campaign
-    lottery.commit_draw(campaign=campaign, seed=SEED)
+    lottery.commit_draw(actor=OPS, campaign=campaign, seed=SEED)
 
     outcomes = []
     for _ in range(2):
         with transaction.atomic():
-            lottery.reveal_draw(campaign=campaign, seed=SEED, now=after_close(campaign))
+            lottery.reveal_draw(actor=OPS, campaign=campaign, seed=SEED, now=after_close(campaign))
             outcomes.append(
                 set(FestivalEntry.objects.filter(won=True).values_list("reservation", flat=True))
             )
@@ -256,9 +263,9 @@ def test_same_seed_and_same_entrants_give_the_same_winners():
 def test_every_entrant_wins_when_there_is_room():
     variant = festival_variant(capacity=10)
     entrants = [festival(variant) for _ in range(4)]
-    lottery.commit_draw(campaign=variant.campaign, seed=SEED)
+    lottery.commit_draw(actor=OPS, campaign=variant.campaign, seed=SEED)
     result = lottery.reveal_draw(
-        campaign=variant.campaign, seed=SEED, now=after_close(variant.campaign)
+        actor=OPS, campaign=variant.campaign, seed=SEED, now=after_close(variant.campaign)
     )
     assert (result.entrants, result.winners) == (4, 4)
     assert FestivalEntry.objects.filter(won=True).count() == 4
@@ -270,9 +277,9 @@ def test_every_entrant_wins_when_there_is_room():
 
 def test_a_draw_without_entrants_is_revealed_with_nobody_to_tell():
     variant = festival_variant()
-    lottery.commit_draw(campaign=variant.campaign, seed=SEED)
+    lottery.commit_draw(actor=OPS, campaign=variant.campaign, seed=SEED)
     result = lottery.reveal_draw(
-        campaign=variant.campaign, seed=SEED, now=after_close(variant.campaign)
+        actor=OPS, campaign=variant.campaign, seed=SEED, now=after_close(variant.campaign)
     )
     assert (result.entrants, result.winners) == (0, 0)
     assert FestivalDraw.objects.get().seed == SEED
@@ -291,9 +298,11 @@ def test_only_festival_reservations_still_holding_their_place_enter():
     courier = ReservationFactory(variant=variant, fulfilment=Fulfilment.COURIER)
     dawn = ReservationFactory(variant=variant, fulfilment=Fulfilment.DAWN)
     elsewhere = festival(festival_variant())  # another campaign's festival reservation
-    lottery.commit_draw(campaign=campaign, seed=SEED)
+    lottery.commit_draw(actor=OPS, campaign=campaign, seed=SEED)
 
-    result = lottery.reveal_draw(campaign=campaign, seed=SEED, now=after_close(campaign))
+    result = lottery.reveal_draw(
+        actor=OPS, campaign=campaign, seed=SEED, now=after_close(campaign)
+    )
 
     assert result.entrants == 2
     assert set(FestivalEntry.objects.values_list("reservation", flat=True)) == {
@@ -333,8 +342,8 @@ def test_a_festival_order_form_is_submitted_only_once_the_draw_is_published():
         )
     assert excinfo.value.__cause__.diag.constraint_name == "order_festival_draw_first"
 
-    lottery.commit_draw(campaign=campaign, seed=SEED)
-    lottery.reveal_draw(campaign=campaign, seed=SEED, now=after_close(campaign))
+    lottery.commit_draw(actor=OPS, campaign=campaign, seed=SEED)
+    lottery.reveal_draw(actor=OPS, campaign=campaign, seed=SEED, now=after_close(campaign))
     winner = Reservation.objects.get(pk__in=[first.pk, second.pk], fulfilment=Fulfilment.FESTIVAL)
     loser = Reservation.objects.get(pk__in=[first.pk, second.pk], fulfilment=Fulfilment.COURIER)
 
@@ -364,8 +373,8 @@ def test_everyone_is_notified_once_in_their_language():
     campaign = variant.campaign
     # English, so the assertions read the source strings whatever the Korean catalogue says.
     entrants = [festival(variant, customer__language="en") for _ in range(5)]
-    lottery.commit_draw(campaign=campaign, seed=SEED)
-    lottery.reveal_draw(campaign=campaign, seed=SEED, now=after_close(campaign))
+    lottery.commit_draw(actor=OPS, campaign=campaign, seed=SEED)
+    lottery.reveal_draw(actor=OPS, campaign=campaign, seed=SEED, now=after_close(campaign))
 
     won = dict(FestivalEntry.objects.values_list("reservation_id", "won"))
     messages = list(OutboxMessage.objects.all())
@@ -397,14 +406,14 @@ def test_a_second_reveal_changes_nothing():
     for _ in range(5):
         festival(variant)
     campaign = variant.campaign
-    lottery.commit_draw(campaign=campaign, seed=SEED)
-    first = lottery.reveal_draw(campaign=campaign, seed=SEED, now=after_close(campaign))
+    lottery.commit_draw(actor=OPS, campaign=campaign, seed=SEED)
+    first = lottery.reveal_draw(actor=OPS, campaign=campaign, seed=SEED, now=after_close(campaign))
     before = snapshot(campaign)
     festival(festival_variant())  # unrelated activity elsewhere
 
     later = after_close(campaign) + dt.timedelta(hours=1)
-    again = lottery.reveal_draw(campaign=campaign, seed=SEED, now=later)
-    without_seed = lottery.reveal_draw(campaign=campaign, seed=None, now=later)
+    again = lottery.reveal_draw(actor=OPS, campaign=campaign, seed=SEED, now=later)
+    without_seed = lottery.reveal_draw(actor=OPS, campaign=campaign, seed=None, now=later)
     out = io.StringIO()
     call_command("draw_festival", "--campaign", campaign.slug, "reveal", stdout=out)
 
@@ -453,8 +462,8 @@ def revealed():
     for _ in range(9):
         festival(variant)
     campaign = variant.campaign
-    lottery.commit_draw(campaign=campaign, seed=SEED)
-    lottery.reveal_draw(campaign=campaign, seed=SEED, now=after_close(campaign))
+    lottery.commit_draw(actor=OPS, campaign=campaign, seed=SEED)
+    lottery.reveal_draw(actor=OPS, campaign=campaign, seed=SEED, now=after_close(campaign))
     return campaign
 
 
@@ -528,7 +537,7 @@ def test_verify_catches_an_entrant_removed_from_the_list(revealed):
 
 def test_verify_before_the_reveal_says_there_is_nothing_to_check_yet():
     campaign = festival_variant().campaign
-    lottery.commit_draw(campaign=campaign, seed=SEED)
+    lottery.commit_draw(actor=OPS, campaign=campaign, seed=SEED)
     status, output = run_verify(campaign)
     assert status == 1
     assert "not revealed yet" in output
@@ -562,7 +571,7 @@ def test_reveal_waits_for_a_festival_reservation_still_in_flight():
     variant = festival_variant(capacity=1)
     early = festival(variant)
     campaign = variant.campaign
-    lottery.commit_draw(campaign=campaign, seed=SEED)
+    lottery.commit_draw(actor=OPS, campaign=campaign, seed=SEED)
     inserted, release = threading.Event(), threading.Event()
 
     def intake() -> str:
@@ -576,7 +585,9 @@ def test_reveal_waits_for_a_festival_reservation_still_in_flight():
     intake_thread, intake_outcome = in_thread(intake)
     assert inserted.wait(10)
     reveal_thread, reveal_outcome = in_thread(
-        lambda: lottery.reveal_draw(campaign=campaign, seed=SEED, now=after_close(campaign))
+        lambda: lottery.reveal_draw(
+            actor=OPS, campaign=campaign, seed=SEED, now=after_close(campaign)
+        )
     )
     release.set()
     intake_thread.join(20)
@@ -597,12 +608,14 @@ def test_concurrent_reveals_draw_once():
     for _ in range(6):
         festival(variant)
     campaign = variant.campaign
-    lottery.commit_draw(campaign=campaign, seed=SEED)
+    lottery.commit_draw(actor=OPS, campaign=campaign, seed=SEED)
     barrier = threading.Barrier(2)
 
     def reveal():
         barrier.wait(10)
-        return lottery.reveal_draw(campaign=campaign, seed=SEED, now=after_close(campaign))
+        return lottery.reveal_draw(
+            actor=OPS, campaign=campaign, seed=SEED, now=after_close(campaign)
+        )
 
     runs = [in_thread(reveal) for _ in range(2)]
     for thread, _ in runs:

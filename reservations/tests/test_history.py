@@ -12,7 +12,7 @@ from fulfillment import lottery
 from orders import services as order_services
 from orders.models import OrderStatus
 from orders.tests.factories import order_in, staff_user
-from preorder_shop.actors import ActorKind
+from preorder_shop.actors import Actor, ActorKind
 from reservations import services
 from reservations.models import (
     CancelledBy,
@@ -25,6 +25,8 @@ from reservations.tests.factories import CampaignFactory, ReservationFactory, Va
 from tests.pages import text
 
 pytestmark = pytest.mark.django_db
+
+OPS = Actor.operator("test-ops")
 
 S = OrderStatus
 
@@ -83,9 +85,12 @@ def test_the_festival_draw_records_each_entrants_outcome():
         ReservationFactory(variant=variant, fulfilment=Fulfilment.FESTIVAL) for _ in range(3)
     ]
     seed = "5eed" * 16
-    lottery.commit_draw(campaign=campaign, seed=seed)
+    lottery.commit_draw(actor=OPS, campaign=campaign, seed=seed)
     lottery.reveal_draw(
-        campaign=campaign, seed=seed, now=campaign.reservation_closes_at + dt.timedelta(minutes=1)
+        actor=OPS,
+        campaign=campaign,
+        seed=seed,
+        now=campaign.reservation_closes_at + dt.timedelta(minutes=1),
     )
 
     outcomes = sorted(history(r)[0][:3] for r in entrants)

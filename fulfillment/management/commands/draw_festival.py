@@ -4,6 +4,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from fulfillment import lottery
+from preorder_shop.commands import add_operator_argument, operator_of
 from reservations.models import Campaign
 
 
@@ -26,8 +27,10 @@ class Command(BaseCommand):
             "printing it; reveal: read the seed from it ('-' reads standard input)",
         )
         parser.add_argument("--seed", help="reveal: the seed handed out at the commit")
+        add_operator_argument(parser)
 
     def handle(self, *args, campaign: str, action: str, seed_file, seed, **options):
+        self.operator = operator_of(options)
         try:
             target = Campaign.objects.get(slug=campaign)
         except Campaign.DoesNotExist as exc:
@@ -49,7 +52,7 @@ class Command(BaseCommand):
             except OSError as exc:
                 raise CommandError(f"Cannot create the seed file: {exc}") from exc
         try:
-            result = lottery.commit_draw(campaign=campaign)
+            result = lottery.commit_draw(campaign=campaign, actor=self.operator)
         except lottery.LotteryError:
             if fd is not None:
                 os.close(fd)
@@ -85,7 +88,7 @@ class Command(BaseCommand):
                     seed = handle.readline()
             except OSError as exc:
                 raise CommandError(f"Cannot read the seed file: {exc}") from exc
-        result = lottery.reveal_draw(campaign=campaign, seed=seed)
+        result = lottery.reveal_draw(campaign=campaign, seed=seed, actor=self.operator)
         draw = result.draw
         if result.changed:
             self.stdout.write(

@@ -8,6 +8,7 @@ from fulfillment.stock_import import (
     format_arrival,
     import_stock,
 )
+from preorder_shop.commands import add_operator_argument, operator_of, print_table
 
 
 class Command(BaseCommand):
@@ -29,6 +30,7 @@ class Command(BaseCommand):
             default="utf-8-sig",
             help="Text encoding of the file (default UTF-8; cp949 for a Korean Excel export).",
         )
+        add_operator_argument(parser)
 
     def handle(self, *args, file: Path, dry_run: bool, encoding: str, **options):
         try:
@@ -36,7 +38,13 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror or exc}") from exc
         try:
-            result = import_stock(data=data, encoding=encoding, dry_run=dry_run)
+            result = import_stock(
+                data=data,
+                encoding=encoding,
+                dry_run=dry_run,
+                actor=operator_of(options),
+                reference=file.name,
+            )
         except StockImportError as exc:
             for error in exc.errors:
                 self.stderr.write(f"{file.name}: {error}")
@@ -77,14 +85,5 @@ class Command(BaseCommand):
             )
             for s in summary
         ]
-        widths = [
-            max(len(cell) for cell in column) for column in zip(header, *lines, strict=False)
-        ]
-        for line in [header, *lines]:
-            self.stdout.write(
-                "  ".join(
-                    cell.ljust(width) if i < 2 else cell.rjust(width)
-                    for i, (cell, width) in enumerate(zip(line, widths, strict=True))
-                )
-            )
+        print_table(self.stdout.write, header, lines, text_columns=2)
         self.stdout.write("(times in Seoul time)")
