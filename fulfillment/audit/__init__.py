@@ -111,9 +111,9 @@ class FairnessReport:
     campaign: Campaign
     variants: list[VariantFairness]
     unexplained: list[Inversion]  # the first `limit` pairs, by variant, stage, positions
+    stock: StockExceptions
+    queue_exceptions: list[QueueException]  # recorded ones, by time: what justified some
     more_unexplained: bool = False  # more unexplained pairs exist than listed
-    stock: StockExceptions = field(default_factory=lambda: StockExceptions([], 0, [], []))
-    queue_exceptions: list[QueueException] = field(default_factory=list)  # recorded, by time
 
     @property
     def unexplained_orders(self) -> int:
@@ -136,7 +136,7 @@ class OvertakenOrder:
     unexplained: bool = False
 
 
-# The classified table's reason flags, in its column order (inversions.STUCK).
+# The reasons in the column order of inversions.SUMMARY's counts and STUCK's flags.
 REASONS = list(Justification)
 
 

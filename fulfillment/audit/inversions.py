@@ -17,8 +17,10 @@ A recorded queue exception belongs to the order that moved (the later position),
 the one it passed, so it cannot be a span of the earlier order's time like the other
 reasons. Each move carries the lowest position its exception covers (`excused_from`); of
 the moves inside the unexplained rest, those whose exception covers the earlier position
-justify, the others stay unexplained. Exceptions are rare staff moves, so a partial index
-holds only them, and an order with none in its spans is answered by the fast path as before.
+justify, the others stay unexplained. Exceptions are rare staff moves: the positions they
+cover (a multirange per variant) rule out almost every order with one containment test, a
+partial index holds only those moves for the rest, and an order no exception covers is
+answered by the fast path as before.
 """
 
 # Every reservation of the campaigns, with its current order: the live one, else the latest.
@@ -165,11 +167,17 @@ PASSED_ANY = """
 # only what nothing else did (the unexplained rest), and only at the preparing stage.
 CLASSIFIED = f"""
 CREATE TEMP TABLE fairness_classified ON COMMIT DROP AS
-WITH excused AS (
+WITH covers AS (
+    SELECT variant_id, range_agg(int8range(excused_from, position)) AS positions
+      FROM fairness_moves WHERE excused_from < position GROUP BY variant_id
+),
+excused AS (
     SELECT o.*,
-           (o.stage = 'preparing' AND NOT isempty(o.r_unexplained) AND EXISTS (
-               {PASSED_IN.format(spans="r_unexplained", also=EXCUSED)})) AS by_exception
+           (o.stage = 'preparing' AND coalesce(o.position <@ covers.positions, false)
+            AND NOT isempty(o.r_unexplained)
+            AND EXISTS ({PASSED_IN.format(spans="r_unexplained", also=EXCUSED)})) AS by_exception
       FROM fairness_overtaken o
+      LEFT JOIN covers USING (variant_id)
 )
 SELECT o.variant_id, o.stage, o.position, o.reservation_number, o.order_id, o.order_number,
        o.order_status, o.submitted_at, o.reached_at, o.first_passed_at, o.last_later_at,
