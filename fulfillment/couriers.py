@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
-from orders.exceptions import ActorNotAllowed, EmbargoActive, IllegalTransition
+from orders.exceptions import ActorNotAllowed, IllegalTransition
 from orders.models import Order, OrderStatus
 from orders.services import Actor
 from preorder_shop import identifiers
@@ -28,6 +28,7 @@ from preorder_shop.exceptions import DomainError
 from preorder_shop.identifiers import ORDER_NUMBER, RESERVATION_NUMBER
 
 from . import moves
+from .exceptions import EmbargoActive
 from .models import (
     CourierEvent,
     CourierEventKind,

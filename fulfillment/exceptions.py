@@ -21,3 +21,7 @@ class QueueExceptionNeedsStaff(DomainError):
         "Lower queue positions of this model are ready and waiting: only staff, with a "
         "reason, may move this order first."
     )
+
+
+class EmbargoActive(DomainError):
+    default_message = _("The launch embargo does not allow this yet.")

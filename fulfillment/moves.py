@@ -23,6 +23,7 @@ from orders.models import ActorKind, Order, OrderStatus
 from orders.services import Actor, transition
 
 from . import allocation
+from .embargo import check_embargo
 from .exceptions import NoUnitHeld, OrderOnHold, QueueExceptionNeedsStaff
 from .models import CourierEvent, HoldAlert, OrderHold, QueueException
 
@@ -146,12 +147,16 @@ def hand_over(
     courier_event: CourierEvent | None = None,
     now: dt.datetime | None = None,
 ) -> CourierMove:
-    """preparing -> shipped with the courier and tracking number, after the launch embargo
-    (the executor checks both). Staff and workers may not hand over a held order; a
-    courier's own report (`courier_event`) is the truth about the parcel, so it is recorded
-    even then, and raises a HoldAlert for staff."""
+    """preparing -> shipped with the courier and tracking number (the executor checks them),
+    once the launch embargo for the order's way of delivery has lifted (fulfillment.embargo).
+    Staff and workers may not hand over a held order; a courier's own report
+    (`courier_event`) is the truth about the parcel, so it is recorded even then, and raises
+    a HoldAlert for staff."""
+    now = now or timezone.now()
     with transaction.atomic():
         locked = _locked(order)
+        if locked.status == S.PREPARING:
+            check_embargo(locked, S.SHIPPED, now)
         hold = _active_hold(locked) if locked.status == S.PREPARING else None
         if hold is not None and courier_event is None:
             raise OrderOnHold(
@@ -179,10 +184,13 @@ def confirm_delivery(
     now: dt.datetime | None = None,
 ) -> CourierMove:
     """shipped -> delivered: the courier's word, or staff recording it with a reason; not
-    before launch day (the executor checks actor, reason and embargo). A delivery reported
+    before launch day (the embargo; the executor checks actor and reason). A delivery reported
     for an order still on hold is recorded and raises a HoldAlert."""
+    now = now or timezone.now()
     with transaction.atomic():
         locked = _locked(order)
+        if locked.status == S.SHIPPED:
+            check_embargo(locked, S.DELIVERED, now)
         hold = _active_hold(locked) if courier_event is not None else None
         moved = transition(order=locked, to=S.DELIVERED, actor=actor, reason=reason, now=now)
         return CourierMove(moved, _alert(hold, courier_event, now))

@@ -13,10 +13,10 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from orders.models import Order, OrderStatus
-from orders.services import embargo_lifts_at
 from reservations.models import Fulfilment
 
 from . import couriers
+from .embargo import embargo_lifts_at
 from .models import CourierEvent, CourierEventKind, CourierEventSource, OrderHold
 
 logger = logging.getLogger(__name__)

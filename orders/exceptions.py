@@ -58,7 +58,3 @@ class OrderNotCancellable(DomainError):
         "Your order is already being prepared or on its way, so it can no longer be cancelled "
         "here. Contact support if something is wrong."
     )
-
-
-class EmbargoActive(DomainError):
-    default_message = _("The launch embargo does not allow this yet.")

@@ -551,9 +551,9 @@ def test_a_dawn_order_waiting_for_its_embargo_is_overtaken_with_a_reason():
     from django.utils import timezone
 
     from fulfillment.audit import Justification, fairness_report
+    from fulfillment.embargo import embargo_lifts_at
     from orders import services
     from orders.models import OrderStatus
-    from orders.services import embargo_lifts_at
     from orders.tests.factories import order_in
     from reservations.tests.factories import CampaignFactory, ReservationFactory, VariantFactory
 

@@ -3,7 +3,7 @@ customer's order-form steps (order_form), moves of many orders at once (batch), 
 notification each move sends (notices). Callers import from here."""
 
 from .batch import BATCH_MOVES, close_order_window, expire_drafts, transition_many
-from .machine import TRANSITIONS, Actor, Move, allowed_targets, embargo_lifts_at, transition
+from .machine import TRANSITIONS, Actor, Move, allowed_targets, transition
 from .notices import order_page_path
 from .order_form import (
     ADDRESS_FIELDS,
@@ -30,7 +30,6 @@ __all__ = [
     "close_order_window",
     "customer_may_cancel",
     "discard_draft",
-    "embargo_lifts_at",
     "expire_drafts",
     "festival_draw_published",
     "missing_fields",

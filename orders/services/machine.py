@@ -19,14 +19,12 @@ from reservations.history import record_change
 from reservations.models import (
     CancelledBy,
     ChangedField,
-    Fulfilment,
     Reservation,
     ReservationStatus,
 )
 
 from ..exceptions import (
     ActorNotAllowed,
-    EmbargoActive,
     IllegalTransition,
     ReasonRequired,
     ReservationNotActive,
@@ -121,7 +119,6 @@ def transition(
             raise ActorNotAllowed()
         if actor.kind in move.reason_from and not reason:
             raise ReasonRequired()
-        _check_embargo(locked, to, now)
         if to == S.SHIPPED:
             if not (courier.strip() and tracking_number.strip()):
                 raise ShippingDetailsRequired()
@@ -149,36 +146,6 @@ def transition(
         if notify:
             notices.notify(locked, reason)
     return locked
-
-
-def embargo_lifts_at(reservation: Reservation, to: str) -> dt.datetime | None:
-    """The launch embargo: nothing is delivered before the launch date (00:00 in Seoul).
-    Courier parcels may be handed over from the day before, dawn deliveries from 18:00 the
-    evening before, festival pickups only on launch day. None when `to` is not embargoed."""
-    launch = dt.datetime.combine(
-        reservation.campaign.launch_date, dt.time(0, 0), tzinfo=timezone.get_default_timezone()
-    )
-    if to == S.DELIVERED:
-        return launch
-    if to != S.SHIPPED:
-        return None
-    if reservation.fulfilment == Fulfilment.COURIER:
-        return launch - dt.timedelta(days=1)
-    if reservation.fulfilment == Fulfilment.DAWN:
-        return launch - dt.timedelta(hours=6)
-    return launch
-
-
-def _check_embargo(order: Order, to: str, now: dt.datetime) -> None:
-    lifts_at = embargo_lifts_at(order.reservation, to)
-    if lifts_at is not None and now < lifts_at:
-        raise EmbargoActive(
-            _("Launch embargo: this order cannot become “%(target)s” before %(when)s.")
-            % {
-                "target": S(to).label,
-                "when": timezone.localtime(lifts_at).strftime("%Y-%m-%d %H:%M"),
-            }
-        )
 
 
 def _illegal_message(current: str, target: str) -> str:

@@ -13,20 +13,18 @@ from django.utils import timezone
 from orders import services
 from orders.exceptions import (
     ActorNotAllowed,
-    EmbargoActive,
     IllegalTransition,
     OrderNotCancellable,
     ReasonRequired,
     ShippingDetailsRequired,
 )
 from orders.models import ActorKind, Order, OrderStatus, OrderTransition
-from orders.services import TRANSITIONS, Actor, embargo_lifts_at
+from orders.services import TRANSITIONS, Actor
 from orders.tests.factories import (
     DraftFactory,
     complete_answers,
     give_unit,
     order_in,
-    publish_festival_draw,
     staff_user,
 )
 from preorder_shop.exceptions import DomainError
@@ -735,69 +733,3 @@ def test_saving_a_draft_does_not_lock_other_customers_drafts_of_the_campaign():
     assert not errors, errors
     assert Order.objects.get(pk=second.pk).recipient_name == "김민수"
     assert Order.objects.get(pk=first.pk).recipient_name == ""  # rolled back
-
-
-# The launch embargo.
-
-
-@pytest.mark.parametrize(
-    ("fulfilment", "to", "hours_before_launch"),
-    [("courier", S.SHIPPED, 24), ("dawn", S.SHIPPED, 6), ("festival", S.SHIPPED, 0)],
-)
-def test_hand_over_waits_for_the_embargo(fulfilment, to, hours_before_launch):
-    campaign = CampaignFactory(before_launch=True, with_festival=True)
-    publish_festival_draw(campaign)
-    reservation = ReservationFactory(
-        variant=VariantFactory(campaign=campaign), fulfilment=fulfilment
-    )
-    order = order_in(S.PREPARING, reservation=reservation)
-    lifts_at = embargo_lifts_at(reservation, to)
-    launch = lifts_at + dt.timedelta(hours=hours_before_launch)
-    assert timezone.localtime(launch).date() == campaign.launch_date
-    assert timezone.localtime(launch).time() == dt.time(0, 0)
-
-    with pytest.raises(EmbargoActive):
-        services.transition(
-            order=order,
-            to=to,
-            actor=services.Actor.courier("c"),
-            courier="CJ",
-            tracking_number="1",
-            now=lifts_at - dt.timedelta(minutes=1),
-        )
-    order.refresh_from_db()
-    assert order.status == S.PREPARING
-    services.transition(
-        order=order,
-        to=to,
-        actor=services.Actor.courier("c"),
-        courier="CJ",
-        tracking_number="1",
-        now=lifts_at,
-    )
-
-
-def test_nothing_is_delivered_before_launch_day():
-    campaign = CampaignFactory(before_launch=True)
-    order = order_in(
-        S.PREPARING, reservation=ReservationFactory(variant=VariantFactory(campaign=campaign))
-    )
-    launch = dt.datetime.combine(
-        campaign.launch_date, dt.time(0, 0), tzinfo=timezone.get_default_timezone()
-    )
-    services.transition(
-        order=order,
-        to=S.SHIPPED,
-        actor=services.Actor.courier("c"),
-        courier="CJ",
-        tracking_number="1",
-        now=launch - dt.timedelta(hours=20),
-    )
-    with pytest.raises(EmbargoActive):
-        services.transition(
-            order=order,
-            to=S.DELIVERED,
-            actor=services.Actor.courier("c"),
-            now=launch - dt.timedelta(seconds=1),
-        )
-    services.transition(order=order, to=S.DELIVERED, actor=services.Actor.courier("c"), now=launch)
