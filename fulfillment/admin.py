@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 
 from orders.models import Order
 from preorder_shop.exceptions import DomainError
-from preorder_shop.identifiers import ORDER_NUMBER, IdentifierField
+from preorder_shop.identifiers import ORDER_NUMBER, IdentifierField, NumberSearch
 
 from . import holds, order_admin  # noqa: F401 (order_admin registers the order admin's moves)
 from .audit_views import fairness_view, stuck_view
@@ -57,7 +57,7 @@ class StockLotAdmin(admin.ModelAdmin):
 
 
 @admin.register(Allocation)
-class AllocationAdmin(admin.ModelAdmin):
+class AllocationAdmin(NumberSearch, admin.ModelAdmin):
     list_display = [
         "reservation_number",
         "position",
@@ -149,7 +149,7 @@ class PlaceHoldForm(forms.Form):
 
 
 @admin.register(OrderHold)
-class OrderHoldAdmin(admin.ModelAdmin):
+class OrderHoldAdmin(NumberSearch, admin.ModelAdmin):
     """Holds are placed through the "Place a hold" form (holds.place_hold) and ended by the
     "Release" action (holds.release_hold); rows are never edited or deleted."""
 
@@ -277,7 +277,7 @@ def _order_link(order: Order) -> str:
 
 
 @admin.register(HoldAlert)
-class HoldAlertAdmin(admin.ModelAdmin):
+class HoldAlertAdmin(NumberSearch, admin.ModelAdmin):
     """Courier events for orders on hold: recorded as they happened; staff resolve them."""
 
     list_display = [
@@ -335,7 +335,7 @@ class HoldAlertAdmin(admin.ModelAdmin):
 
 
 @admin.register(QueueException)
-class QueueExceptionAdmin(admin.ModelAdmin):
+class QueueExceptionAdmin(NumberSearch, admin.ModelAdmin):
     """Staff moves to preparing past ready lower positions, each with its reason."""
 
     list_display = [

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from preorder_shop.customer_session import customer_required
 from preorder_shop.exceptions import DomainError
+from preorder_shop.identifiers import ORDER_NUMBER
 from reservations.models import Fulfilment, Reservation
 from reservations.selectors import customer_reservations, queue_standing, reservation_timeline
 
@@ -227,11 +228,11 @@ def order_api(request: HttpRequest, number: str) -> JsonResponse:
     """The order status for the mobile app: the same selector as the order page."""
     if request.customer is None:
         return JsonResponse({"error": "not_signed_in"}, status=401)
-    order = (
+    order = ORDER_NUMBER.shape.matches(number) and (
         Order.objects.select_related("reservation__campaign", "reservation__variant")
         .filter(number=number, reservation__customer=request.customer)
         .first()
     )
-    if order is None:
+    if not order:
         return JsonResponse({"error": "not_found"}, status=404)
     return JsonResponse(selectors.order_status(order).as_json())

@@ -318,3 +318,24 @@ class NumberSearch:
         with contextlib.suppress(ValidationError):  # not one of our numbers: searched as typed
             _kind, search_term = identify(search_term)
         return super().get_search_results(request, queryset, search_term)
+
+
+def url_converter(kind: IdentifierKind) -> type:
+    """A path converter for `kind` (register_converter): a URL segment of the kind's
+    characters and length, so a URL with anything else (a NUL, letters, another kind's
+    length) is a 404 before a view queries with it. Whether it is a real, valid number is
+    the view's lookup."""
+    shape = kind.shape
+    body = _character_class(frozenset(shape.alphabet)) + f"{{{shape.length - len(shape.prefix)}}}"
+
+    class Converter:
+        regex = re.escape(shape.prefix) + body
+
+        def to_python(self, value: str) -> str:
+            return value
+
+        def to_url(self, value: str) -> str:
+            return value
+
+    Converter.__name__ = f"{kind.name.title().replace('_', '')}Converter"
+    return Converter

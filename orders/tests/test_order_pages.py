@@ -745,3 +745,20 @@ def test_notifications_use_the_customers_language(customer):
     order = order_in(S.RECEIVED, reservation=ReservationFactory(customer=customer))
     message = OutboxMessage.objects.get(reference=f"order:{order.pk}")
     assert message.language == "en"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/my/orders/%00/",
+        "/my/orders/1234567890%00/",
+        "/api/v1/orders/%00",
+        "/api/v1/orders/1234567890%00",
+        "/my/reservations/%00/",
+        "/my/reservations/1234567%00/order/",
+        "/my/reservations/abcdefgh/",
+        "/my/orders/123456789012/",
+    ],
+)
+def test_a_malformed_number_in_the_url_is_a_404_not_a_500(signed_in, path):
+    assert signed_in.get(path).status_code == 404
