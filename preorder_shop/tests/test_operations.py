@@ -2,15 +2,19 @@
 same transaction (a dry run or a refused run leaves nothing); the log is append-only and
 read-only in admin."""
 
+import datetime as dt
 import getpass
 import io
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 
+from orders.models import OrderStatus
+from orders.tests.factories import order_in
 from preorder_shop.models import Operation
 from reservations.tests.factories import CampaignFactory, VariantFactory
 
@@ -88,3 +92,25 @@ def test_admin_lists_the_log_read_only(client, stock_file):
 
     assert "fulfillment.import_stock" in page and "kim.ops" in page
     assert client.get(reverse("admin:preorder_shop_operation_add")).status_code == 403
+
+
+def test_a_tracking_import_records_its_counts_and_a_refused_one_nothing(tmp_path):
+    order = order_in(OrderStatus.PREPARING)
+    good, bad = tmp_path / "cj.csv", tmp_path / "bad.csv"
+    header = "order_number,courier,tracking_number,event,occurred_at,event_id\n"
+    at = (timezone.localtime() + dt.timedelta(seconds=2)).isoformat(timespec="seconds")
+    good.write_text(header + f"{order.number},CJ,556677889900,handed_over,{at},E1\n")
+    bad.write_text(header + "12345678,CJ,1,handed_over,2026-12-01T09:00:00+09:00,E2\n")
+
+    with pytest.raises(CommandError):
+        call_command("import_tracking", str(bad), operator="park", stderr=io.StringIO())
+    assert not Operation.objects.exists()
+
+    call_command("import_tracking", str(good), operator="park", stdout=io.StringIO())
+    entry = Operation.objects.get()
+    assert (entry.action, entry.reference, entry.actor_label) == (
+        "fulfillment.import_tracking",
+        "cj.csv",
+        "park",
+    )
+    assert entry.summary == {"rows": 1, "handed_over": 1}

@@ -1,15 +1,12 @@
 """`manage.py import_tracking FILE.csv`: a courier's tracking file, all or nothing."""
 
 import csv
-from collections import Counter
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
-from django.utils import timezone
 
-from fulfillment import couriers
-from fulfillment.models import CourierEventKind, CourierEventSource
+from fulfillment.tracking_import import import_tracking
+from preorder_shop.commands import add_operator_argument, operator_of
 
 # The columns, in the order couriers are asked to send them.
 REQUIRED = ("order_number", "courier", "tracking_number", "event", "occurred_at", "event_id")
@@ -28,40 +25,21 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
         parser.add_argument("--dry-run", action="store_true", help="Check and report only.")
         parser.add_argument("--encoding", default="utf-8-sig", help="Default: UTF-8.")
+        add_operator_argument(parser)
 
     def handle(self, *args, file: Path, dry_run: bool, encoding: str, **options):
         rows = self._read(file, encoding)
-        errors: list[str] = []
-        parsed: list[tuple[int, couriers.CourierInput]] = []
-        for line, row in rows:
-            try:
-                parsed.append((line, couriers.parse_input(row)))
-            except couriers.CourierError as error:
-                errors.append(f"line {line}: {error.message}")
-        # A file is a log: apply it in the order things happened, hand-over before delivery.
-        parsed.sort(
-            key=lambda item: (item[1].occurred_at, item[1].kind != CourierEventKind.HANDED_OVER)
+        result = import_tracking(
+            rows=rows, actor=operator_of(options), reference=file.name, dry_run=dry_run
         )
-        counts: Counter[str] = Counter()
-        now = timezone.now()
-        with transaction.atomic():
-            for line, data in parsed:
-                try:
-                    result = couriers.record_courier_event(
-                        data=data, source=CourierEventSource.FILE, now=now
-                    )
-                except couriers.CourierError as error:
-                    errors.append(f"line {line}: {error.message}")
-                    continue
-                counts[self._bucket(result)] += 1
-            if errors or dry_run:
-                transaction.set_rollback(True)  # nothing stays, nothing is sent
-        if errors:
-            for message in sorted(errors, key=_line_number):
+        if result.errors:
+            for message in result.errors:
                 self.stderr.write(message)
             raise CommandError(
-                f"{file}: {len(errors)} error(s) in {len(rows)} row(s); nothing was imported."
+                f"{file}: {len(result.errors)} error(s) in {len(rows)} row(s); "
+                "nothing was imported."
             )
+        counts = result.counts
         verb = "would be " if dry_run else ""
         self.stdout.write(
             self.style.SUCCESS(
@@ -72,11 +50,6 @@ class Command(BaseCommand):
             )
             + (" Dry run: nothing was changed." if dry_run else "")
         )
-
-    def _bucket(self, result: couriers.CourierResult) -> str:
-        if result.outcome == couriers.Outcome.RECORDED:
-            return str(result.event.kind)
-        return result.outcome.value
 
     def _read(self, file: Path, encoding: str) -> list[tuple[int, dict]]:
         try:
@@ -107,7 +80,3 @@ class Command(BaseCommand):
                 "Nothing was imported."
             )
         return rows
-
-
-def _line_number(message: str) -> int:
-    return int(message.split(":", 1)[0].removeprefix("line "))
