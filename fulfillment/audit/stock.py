@@ -26,6 +26,8 @@ not stay silent. Each is one aggregate over the campaign's orders, allocations a
 import datetime as dt
 from dataclasses import dataclass
 
+from orders.models import OrderStatus
+
 PAST_RECEIVED = "('preparing', 'shipped', 'delivered')"
 
 # Orders past received without a unit; counted, then the first `limit` listed.
@@ -100,6 +102,10 @@ class OrderWithoutUnit:
     reservation_number: str
     preparing_at: dt.datetime | None
     unit_allocated_at: dt.datetime | None  # its unit, given only after it started; None: none
+
+    @property
+    def status_label(self) -> str:
+        return OrderStatus(self.status).label
 
 
 @dataclass(frozen=True)

@@ -191,6 +191,9 @@ def test_an_order_shipped_without_a_unit_is_an_exception_everywhere(client, camp
     fairness, stuck = admin_pages(client, campaign)
     for page in (fairness, stuck):
         assert rows(page, "without-unit") == [c.number]
+        assert "#" + str(pos(c)) + " " + str(variant) + " Shipped" in table(
+            page, "audit-without-unit"
+        )
         assert "1 order moved past “received” without holding a unit of its variant." in text_of(
             page
         )
