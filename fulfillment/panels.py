@@ -53,7 +53,12 @@ def stock_arrivals(*, campaign, **_page) -> dict | None:
         for v in campaign.variants.order_by("model_name", "capacity_gb", "colour")
         if v.pk in by_variant
     ]
-    return {"stock_lines": lines}
+    next_at = min((line["next_at"] for line in lines if line["next_at"]), default=None)
+    return {
+        "stock_lines": lines,
+        "arrived_total": sum(line["arrived"] for line in lines),
+        "next_at": next_at,
+    }
 
 
 def register() -> None:
@@ -64,8 +69,7 @@ def register() -> None:
         "campaign_page", template="fulfillment/panels/festival_draw.html", context=festival_draw
     )
     add_panel(
-        "campaign_page",
+        "campaign_page_end",
         template="fulfillment/panels/stock_arrivals.html",
         context=stock_arrivals,
-        order=200,
     )

@@ -21,7 +21,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 # Every slot a page renders; registering for another is a mistake caught at start-up.
-SLOTS = frozenset({"campaign_page", "reservation_page", "order_page"})
+SLOTS = frozenset({"campaign_page", "campaign_page_end", "reservation_page", "order_page"})
 PAGES = frozenset({"reservation"})
 
 

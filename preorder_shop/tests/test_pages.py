@@ -49,6 +49,11 @@ def test_fulfilment_shows_stock_arrivals_on_the_campaign_page(client):
     page = text(client.get(campaign.get_absolute_url()))
 
     assert "Stock arrivals" in page
+    assert "1,200 phones have arrived so far." in page
+    assert (
+        f"The next delivery is expected on {timezone.localdate() + dt.timedelta(days=3):%m/%d/%Y}"
+        in page
+    )
     later = timezone.localdate() + dt.timedelta(days=3)
     assert f"<td>{variant}</td><td>1,200</td><td>{later:%m/%d/%Y}</td>" in page
 
