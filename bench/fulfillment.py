@@ -1,5 +1,5 @@
-"""Fulfilment at scale: FCFS allocation against a bare-statement floor, and the pipeline's
-received -> preparing throughput with two real Celery workers.
+"""Fulfilment at scale: FCFS allocation against a bare-statement floor, the pipeline's
+received -> preparing throughput with two real Celery workers, and beat's allocation tick.
 
 Run by bench/fulfillment.sh (`make bench-fulfillment`), which has started PostgreSQL and
 Redis and exported DATABASE_URL and REDIS_URL. This driver:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make bench-fulfillment`: FCFS allocation of 1,000,000 reservations against a bare-statement
-# floor, and the pipeline's received -> preparing throughput with two real Celery workers.
+# floor, the pipeline's received -> preparing throughput with two real Celery workers, and
+# beat's allocation tick on the full ledger (idle, and after a few cancellations).
 # The private PostgreSQL and Redis of scripts/stack.sh, a separate database
 # (preorder_shop_bench_fulfillment, recreated every run), Redis database 3, loopback only.
 # Options go to the driver: bash bench/fulfillment.sh --reservations 100000 --orders 20000
