@@ -28,10 +28,13 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
+from preorder_shop.actors import Actor, ActorKind
+from preorder_shop.operations import record_operation
 from preorder_shop.outbox import queue_from_select
 from reservations.models import Campaign, Variant
 
 QUEUE_LOCK = 1  # advisory lock class shared with the reservation trigger (migration 0003)
+BEAT = Actor.worker("beat:allocate-arrived-stock")  # who runs allocation unless told
 
 
 @dataclass(frozen=True)
@@ -227,10 +230,17 @@ def _allocate_locked(*, variant: Variant, now: dt.datetime) -> VariantAllocation
 
 
 def allocate_campaign(
-    *, campaign: Campaign, now: dt.datetime | None = None, progress=None
+    *,
+    campaign: Campaign,
+    now: dt.datetime | None = None,
+    progress=None,
+    actor: Actor = BEAT,
 ) -> list[VariantAllocation]:
     """allocate_variant for each variant of the campaign (each in its own transaction); one
-    query first picks the variants with work, and the others are reported unchanged."""
+    query first picks the variants with work, and the others are reported unchanged.
+
+    The run goes into the operations log when an operator ran it, or when it changed
+    something (beat's idle ticks, once a minute, are not worth a row each)."""
     now = now or timezone.now()
     variants = list(campaign.variants.select_related("campaign").order_by("pk"))
     busy = variants_with_work(variant_ids=[v.pk for v in variants], now=now)
@@ -242,6 +252,16 @@ def allocate_campaign(
             results.append(VariantAllocation(variant=variant, released=0, allocated=0))
         if progress is not None:
             progress(variant)
+    allocated = sum(r.allocated for r in results)
+    released = sum(r.released for r in results)
+    if allocated or released or actor.kind == ActorKind.OPERATOR:
+        record_operation(
+            action="fulfillment.allocate",
+            actor=actor,
+            reference=campaign.slug,
+            summary={"allocated": allocated, "released": released, "variants": len(busy)},
+            at=now,
+        )
     return results
 
 

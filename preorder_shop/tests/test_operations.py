@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from fulfillment import allocation
 from orders.models import OrderStatus
 from orders.tests.factories import order_in
 from preorder_shop.models import Operation
@@ -114,3 +115,22 @@ def test_a_tracking_import_records_its_counts_and_a_refused_one_nothing(tmp_path
         "park",
     )
     assert entry.summary == {"rows": 1, "handed_over": 1}
+
+
+def test_an_allocation_run_is_logged_by_its_operator_and_an_idle_beat_tick_is_not():
+    campaign = CampaignFactory(slug="alloc")
+    VariantFactory(campaign=campaign)
+    allocation.allocate_campaign(campaign=campaign)  # beat, nothing to do
+    assert not Operation.objects.exists()
+
+    call_command("allocate", "--campaign", "alloc", operator="choi", stdout=io.StringIO())
+    entry = Operation.objects.get()
+    assert (entry.action, entry.reference, entry.actor_label) == (
+        "fulfillment.allocate",
+        "alloc",
+        "choi",
+    )
+    assert entry.summary == {"allocated": 0, "released": 0, "variants": 0}
+
+    call_command("allocate", "--campaign", "alloc", dry_run=True, stdout=io.StringIO())
+    assert Operation.objects.count() == 1

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fulfillment import allocation, selectors
+from preorder_shop.commands import add_operator_argument, operator_of, print_table
 from reservations.models import Campaign
 
 
@@ -17,6 +18,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--campaign", required=True, metavar="SLUG")
         parser.add_argument("--dry-run", action="store_true")
+        add_operator_argument(parser)
 
     def handle(self, *args, campaign: str, dry_run: bool, **options):
         try:
@@ -38,7 +40,9 @@ class Command(BaseCommand):
         # that variant's intake, only for its own statements). A dry run must see what it
         # would do and then undo it, so it runs in one transaction that is rolled back.
         with transaction.atomic() if dry_run else contextlib.nullcontext():
-            results = allocation.allocate_campaign(campaign=target, now=now, progress=progress)
+            results = allocation.allocate_campaign(
+                campaign=target, now=now, progress=progress, actor=operator_of(options)
+            )
             rows = selectors.stock_by_variant(campaign=target, now=now)
             if dry_run:
                 transaction.set_rollback(True)  # nothing stays, nothing is sent
@@ -65,11 +69,4 @@ class Command(BaseCommand):
             )
             for r in rows
         ]
-        widths = [max(len(str(x)) for x in col) for col in zip(header, *lines, strict=False)]
-        for line in [header, *lines]:
-            self.stdout.write(
-                "  ".join(
-                    str(cell).ljust(w) if i == 0 else str(cell).rjust(w)
-                    for i, (cell, w) in enumerate(zip(line, widths, strict=True))
-                )
-            )
+        print_table(self.stdout.write, header, lines)

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from fulfillment import audit
+from preorder_shop.commands import print_table
 from reservations.models import Campaign
 
 
@@ -90,7 +91,7 @@ class Command(BaseCommand):
             )
             for v in report.variants
         ]
-        self._table(header, lines)
+        print_table(self.stdout.write, header, lines)
         self.stdout.write(
             "(overtaken orders; each counted under every reason that justified one of its "
             "inversions, and as unexplained when one of its inversions has no reason; "
@@ -128,7 +129,7 @@ class Command(BaseCommand):
             )
             for p in report.unexplained
         ]
-        self._table(header, lines)
+        print_table(self.stdout.write, header, lines)
 
     def _stock(self, found: audit.StockExceptions) -> None:
         if found.without_unit_count:
@@ -151,7 +152,7 @@ class Command(BaseCommand):
                 )
                 for o in found.without_unit
             ]
-            self._table(header, lines)
+            print_table(self.stdout.write, header, lines)
         if found.lots:
             self.stdout.write("\nLots with more units given out than they hold:")
             header = ("lot", "variant", "quantity", "given out", "past received")
@@ -159,12 +160,12 @@ class Command(BaseCommand):
                 (lot.reference, lot.variant, lot.quantity, lot.given, lot.past_received)
                 for lot in found.lots
             ]
-            self._table(header, lines)
+            print_table(self.stdout.write, header, lines)
         if found.variants:
             self.stdout.write("\nVariants with more orders past received than units arrived:")
             header = ("variant", "first at", "orders moved", "units arrived")
             lines = [(v.variant, _when(v.at), v.orders, v.units) for v in found.variants]
-            self._table(header, lines)
+            print_table(self.stdout.write, header, lines)
 
     def _queue_exceptions(self, report: audit.FairnessReport) -> None:
         if not report.queue_exceptions:
@@ -183,17 +184,7 @@ class Command(BaseCommand):
             )
             for q in report.queue_exceptions
         ]
-        self._table(header, lines)
-
-    def _table(self, header, lines) -> None:
-        widths = [max(len(str(x)) for x in col) for col in zip(header, *lines, strict=True)]
-        for line in [header, *lines]:
-            self.stdout.write(
-                "  ".join(
-                    str(cell).ljust(w) if i == 0 else str(cell).rjust(w)
-                    for i, (cell, w) in enumerate(zip(line, widths, strict=True))
-                )
-            )
+        print_table(self.stdout.write, header, lines)
 
 
 def _when(moment) -> str:
