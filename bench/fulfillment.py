@@ -14,7 +14,7 @@ Redis and exported DATABASE_URL and REDIS_URL. This driver:
    locks, releases or notices; median of a few runs, each emptied again): into an unindexed
    scratch table (the raw write), and into fulfillment_allocation itself (the same rows
    with the indexes, composite foreign keys and guard any allocation row pays). Then
-   fulfillment.allocation.allocate_campaign on the same state (plus one outbox row per
+   fulfillment.services.allocation.allocate_campaign on the same state (plus one outbox row per
    unit), and checks that it chose the scratch statement's rows;
 4. pipeline: for each batch size, submits --orders fresh orders
    (fulfillment.demo.submit_synthetic_orders, lowest positions without an order; all hold
@@ -225,7 +225,7 @@ FLOORS = {
 
 def allocate_timed(campaign, analyze_each_variant: bool) -> tuple[float, int, list]:
     """allocate_campaign, timed as a whole and per variant."""
-    from fulfillment.allocation import allocate_campaign
+    from fulfillment.services.allocation import allocate_campaign
 
     variants: list[tuple[int, float]] = []
     last = time.perf_counter()
@@ -520,7 +520,7 @@ def tick(campaign) -> tuple[float, float, int, int]:
     outbox sweep task to Redis."""
     from django.db import connection
 
-    from fulfillment.allocation import allocate_campaign
+    from fulfillment.services.allocation import allocate_campaign
 
     spent = [0.0]
 

@@ -13,9 +13,10 @@ from orders.models import Order
 from preorder_shop.exceptions import DomainError
 from preorder_shop.identifiers import ORDER_NUMBER, IdentifierField, NumberSearch
 
-from . import holds, order_admin  # noqa: F401 (order_admin registers the order admin's moves)
+from . import order_admin  # noqa: F401 (registers the order admin's moves)
 from .audit_views import fairness_view, stuck_view
 from .models import Allocation, HoldAlert, OrderHold, QueueException, StockLot
+from .services import holds
 
 
 class StockLotForm(forms.ModelForm):
@@ -351,7 +352,7 @@ class QueueExceptionAdmin(NumberSearch, admin.ModelAdmin):
     fields = readonly_fields = list_display
 
     def has_add_permission(self, request):
-        return False  # written by fulfillment.moves.start_preparing only
+        return False  # written by fulfillment.services.moves.start_preparing only
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -1,6 +1,6 @@
 """The order admin's forward moves. Orders registers the read-only order admin; fulfilment,
 which owns every forward move, registers it again with one action per door
-(fulfillment.moves), so staff reach no move except through the rules of its door."""
+(fulfillment.services.moves), so staff reach no move except through the rules of its door."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -15,7 +15,7 @@ from orders.models import Order, OrderStatus
 from orders.services import Actor
 from preorder_shop.exceptions import DomainError
 
-from . import moves
+from .services import moves
 
 S = OrderStatus
 

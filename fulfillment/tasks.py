@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from reservations.models import Campaign
 
-from . import allocation, pipeline, simulator, webhook_auth
+from .services import allocation, pipeline, simulator, webhook_auth
 
 
 @shared_task

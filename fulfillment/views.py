@@ -1,12 +1,13 @@
-"""The courier webhook: a thin door into fulfillment.couriers (checks, then one service)."""
+"""The courier webhook: a thin door into fulfillment.services.couriers (checks, then one
+service)."""
 
 import json
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from . import couriers, webhook_auth
 from .models import CourierEventSource
+from .services import couriers, webhook_auth
 
 # Every refusal has its status: the courier's system can tell "fix it" from "retry it".
 STATUS = {

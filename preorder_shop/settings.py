@@ -193,7 +193,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "prune-webhook-nonces": {"task": "fulfillment.tasks.prune_webhook_nonces", "schedule": 3600.0},
 }
-if COURIER_SIMULATOR:  # development: fake couriers hand over and deliver (fulfillment.simulator)
+# Development: fake couriers hand over and deliver (fulfillment.services.simulator).
+if COURIER_SIMULATOR:
     CELERY_BEAT_SCHEDULE["simulate-couriers"] = {
         "task": "fulfillment.tasks.simulate_couriers",
         "schedule": 60.0,

@@ -44,7 +44,7 @@ class Campaign(models.Model):
     offers_dawn_delivery = models.BooleanField(_("dawn delivery"), default=True)
     offers_festival_pickup = models.BooleanField(_("festival pickup"), default=False)
     festival_capacity = models.PositiveIntegerField(_("festival pickup capacity"), default=0)
-    # Written by the festival draw's reveal (fulfillment.lottery), which decides this
+    # Written by the festival draw's reveal (fulfillment.services.lottery), which decides this
     # campaign's festival pickups: order forms of festival reservations wait for it.
     festival_draw_published_at = models.DateTimeField(
         _("festival draw published"), null=True, blank=True, editable=False

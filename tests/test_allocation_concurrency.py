@@ -17,8 +17,8 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from fulfillment.allocation import allocate_campaign, allocate_variant
 from fulfillment.models import Allocation, StockLot
+from fulfillment.services.allocation import allocate_campaign, allocate_variant
 from fulfillment.tests.factories import StockLotFactory, ordered_reservation
 from orders.services import close_order_window
 from preorder_shop.tests.factories import CustomerFactory

@@ -23,9 +23,9 @@ from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 
-from fulfillment import allocation
 from fulfillment.demo import submit_synthetic_orders
 from fulfillment.models import StockLot
+from fulfillment.services import allocation
 from fulfillment.tasks import advance_variant
 from orders.models import Order, OrderStatus, OrderTransition
 from orders.tests.factories import RatePlanFactory

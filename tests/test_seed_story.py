@@ -10,8 +10,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from fulfillment import allocation, pipeline, simulator
 from fulfillment.models import StockLot
+from fulfillment.services import allocation, pipeline, simulator
 from orders import services as order_services
 from orders.models import Order, OrderStatus
 from orders.tests.factories import COMPLETE_ANSWERS, RatePlanFactory

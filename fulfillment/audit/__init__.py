@@ -13,7 +13,8 @@ B's instant t:
   not_ready        (shipped stage) A could not be handed over yet: it was not prepared
                    (A.preparing_at > t), or the launch embargo for its way of delivery
                    had not lifted (courier the day before launch, dawn at 18:00 the
-                   evening before, festival on launch day: fulfillment.embargo.embargo_lifts_at);
+                   evening before, festival on launch day:
+                   fulfillment.services.embargo.embargo_lifts_at);
   on_hold          staff held A (placed_at <= t < released_at, or not released);
   no_unit          A's reservation held no unit (no allocation with allocated_at <= t <
                    released_at, or not released);

@@ -10,8 +10,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from fulfillment import selectors
-from fulfillment.allocation import allocate_campaign, allocate_variant
 from fulfillment.models import Allocation, ReleaseReason, StockLot
+from fulfillment.services.allocation import allocate_campaign, allocate_variant
 from fulfillment.tests.factories import (
     StockLotFactory,
     active_units_by_lot,

@@ -8,8 +8,8 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from fulfillment.allocation import allocate_campaign, allocate_variant
 from fulfillment.models import Allocation, ReleaseReason
+from fulfillment.services.allocation import allocate_campaign, allocate_variant
 from fulfillment.tests.factories import (
     StockLotFactory,
     holders,
@@ -91,7 +91,7 @@ def test_one_cancellation_frees_one_unit_for_the_next_in_line_never_a_newcomer()
 
 
 def test_a_staff_cancel_gives_the_unit_to_the_next_in_line_in_its_own_transaction():
-    """What fulfillment.moves' staff cancel does: cancel, then allocate, nested in one
+    """What fulfillment.services.moves' staff cancel does: cancel, then allocate, nested in one
     transaction, which must see the release it just caused."""
     variant = VariantFactory()
     first, second, third = reservations_in_line(variant, 3)

@@ -15,9 +15,10 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from django.utils import timezone
 
-from fulfillment import audit, holds
+from fulfillment import audit
 from fulfillment.audit import Justification as J
 from fulfillment.models import Allocation, ReleaseReason, StockLot
+from fulfillment.services import holds
 from orders import services
 from orders.models import Order, OrderStatus
 from orders.tests.factories import DraftFactory, complete_answers, staff_user
@@ -551,7 +552,7 @@ def test_a_dawn_order_waiting_for_its_embargo_is_overtaken_with_a_reason():
     from django.utils import timezone
 
     from fulfillment.audit import Justification, fairness_report
-    from fulfillment.embargo import embargo_lifts_at
+    from fulfillment.services.embargo import embargo_lifts_at
     from orders import services
     from orders.models import OrderStatus
     from orders.tests.factories import order_in

@@ -15,7 +15,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from fulfillment import audit, holds, moves
+from fulfillment import audit
 from fulfillment.audit import Justification as J
 from fulfillment.models import (
     Allocation,
@@ -26,6 +26,7 @@ from fulfillment.models import (
     QueueException,
     StockLot,
 )
+from fulfillment.services import holds, moves
 from orders import services
 from orders.models import OrderStatus
 from orders.tests.factories import order_in, staff_user

@@ -12,8 +12,8 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from fulfillment import couriers, webhook_auth
 from fulfillment.models import CourierEvent, CourierEventSource, WebhookNonce
+from fulfillment.services import couriers, webhook_auth
 from orders.models import ActorKind, Order, OrderStatus, OrderTransition
 from orders.tests.factories import order_in
 from preorder_shop.identifiers import ORDER_NUMBER, RESERVATION_NUMBER

@@ -8,8 +8,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from fulfillment import allocation
 from fulfillment.models import StockLot
+from fulfillment.services import allocation
 from orders.models import OrderStatus
 from orders.tests.factories import order_in
 from preorder_shop.models import OutboxMessage

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from fulfillment import moves
-from fulfillment.embargo import embargo_lifts_at
 from fulfillment.exceptions import EmbargoActive
+from fulfillment.services import moves
+from fulfillment.services.embargo import embargo_lifts_at
 from orders.models import OrderStatus
 from orders.services import Actor
 from orders.tests.factories import order_in, publish_festival_draw, staff_user

@@ -12,8 +12,8 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from fulfillment import holds, pipeline
 from fulfillment.models import Allocation, OrderHold, StockLot
+from fulfillment.services import holds, pipeline
 from orders import services
 from orders.models import OrderStatus
 from orders.tests.factories import order_in, staff_user

@@ -6,9 +6,9 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from fulfillment import stock_import
 from fulfillment.models import StockLot
-from fulfillment.stock_import import StockImportError, import_stock
+from fulfillment.services import stock_import
+from fulfillment.services.stock_import import StockImportError, import_stock
 from fulfillment.tests.factories import StockLotFactory
 from preorder_shop.actors import Actor
 from reservations.tests.factories import CampaignFactory, VariantFactory

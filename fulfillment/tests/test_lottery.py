@@ -15,8 +15,8 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from fulfillment import lottery
 from fulfillment.models import FestivalDraw, FestivalEntry
+from fulfillment.services import lottery
 from orders import services as order_services
 from orders.exceptions import FestivalDrawPending, IncompleteOrder
 from orders.models import JoinType, Order, OrderStatus

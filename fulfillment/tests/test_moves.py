@@ -11,9 +11,9 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from fulfillment import allocation, couriers, holds, moves, pipeline, simulator
 from fulfillment.exceptions import NoUnitHeld, OrderOnHold, QueueExceptionNeedsStaff
 from fulfillment.models import Allocation, CourierEventSource, HoldAlert, QueueException, StockLot
+from fulfillment.services import allocation, couriers, holds, moves, pipeline, simulator
 from fulfillment.tests.factories import StockLotFactory
 from orders.exceptions import ReasonRequired
 from orders.models import OrderStatus, OrderTransition

@@ -4,8 +4,8 @@ staff user's reason, and is refused with the door's own words when its rules say
 import pytest
 from django.urls import reverse
 
-from fulfillment import holds
 from fulfillment.models import Allocation, QueueException
+from fulfillment.services import holds
 from orders.models import OrderStatus, OrderTransition
 from orders.tests.factories import give_unit, order_in, order_of
 from preorder_shop.models import OutboxMessage

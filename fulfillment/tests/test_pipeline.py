@@ -8,9 +8,9 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from fulfillment import allocation, pipeline
 from fulfillment.demo import submit_synthetic_orders
 from fulfillment.models import OrderHold, StockLot
+from fulfillment.services import allocation, pipeline
 from orders.exceptions import ActorNotAllowed
 from orders.models import Order, OrderStatus, OrderTransition
 from orders.services import Actor, transition_many

@@ -6,8 +6,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from fulfillment import couriers, simulator, tasks
+from fulfillment import tasks
 from fulfillment.models import CourierEvent, CourierEventSource, OrderHold
+from fulfillment.services import couriers, simulator
 from orders.models import ActorKind, Order, OrderStatus, OrderTransition
 from orders.tests.factories import order_in, publish_festival_draw, staff_user
 from preorder_shop.models import OutboxMessage

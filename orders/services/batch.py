@@ -1,6 +1,6 @@
 """Moves of many orders at once: drafts expiring when the order-form window closes, the
 reservations that never ordered expiring with it, and the pipeline's set-based batch of
-transition() (fulfillment.pipeline chooses the orders and their order)."""
+transition() (fulfillment.services.pipeline chooses the orders and their order)."""
 
 import datetime as dt
 

@@ -3,7 +3,7 @@
 Migration 0002 (and 0005, which rewrote its check) holds the same table in the database,
 which refuses any other move whoever writes; a test keeps the two sets equal. Policies
 about when a forward move may happen (a unit held, no hold, queue order, the launch
-embargo) are fulfilment's doors (fulfillment.moves), which call transition().
+embargo) are fulfilment's doors (fulfillment.services.moves), which call transition().
 """
 
 import datetime as dt

@@ -6,9 +6,9 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from fulfillment import moves
-from fulfillment.lottery import commitment
 from fulfillment.models import Allocation, FestivalDraw, StockLot
+from fulfillment.services import moves
+from fulfillment.services.lottery import commitment
 from orders import services
 from orders.models import JoinType, Order, OrderStatus, RatePlan
 from preorder_shop.tests.factories import CustomerFactory

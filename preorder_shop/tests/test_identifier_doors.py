@@ -5,8 +5,8 @@ registry's codes) and the admin's place-hold form."""
 import pytest
 from django.utils import translation
 
-from fulfillment import couriers
 from fulfillment.admin import PlaceHoldForm
+from fulfillment.services import couriers
 from orders.models import OrderStatus
 from orders.tests.factories import order_in
 from preorder_shop.identifiers import ORDER_NUMBER, RESERVATION_NUMBER

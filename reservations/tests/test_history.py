@@ -8,7 +8,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
-from fulfillment import lottery
+from fulfillment.services import lottery
 from orders import services as order_services
 from orders.models import OrderStatus
 from orders.tests.factories import order_in, staff_user

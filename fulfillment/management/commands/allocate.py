@@ -4,7 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from fulfillment import allocation, selectors
+from fulfillment import selectors
+from fulfillment.services import allocation
 from preorder_shop.commands import add_operator_argument, operator_of, print_table
 from reservations.models import Campaign
 

@@ -3,7 +3,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from fulfillment import lottery
+from fulfillment.services import lottery
 from preorder_shop.commands import add_operator_argument, operator_of
 from reservations.models import Campaign
 

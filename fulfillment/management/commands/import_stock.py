@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from fulfillment.stock_import import (
+from fulfillment.services.stock_import import (
     COLUMNS,
     StockImportError,
     format_arrival,

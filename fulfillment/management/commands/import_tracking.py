@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from fulfillment.tracking_import import import_tracking
+from fulfillment.services.tracking_import import import_tracking
 from preorder_shop.commands import add_operator_argument, operator_of
 
 # The columns, in the order couriers are asked to send them.

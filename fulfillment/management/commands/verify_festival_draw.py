@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from fulfillment import lottery
+from fulfillment.services import lottery
 from reservations.models import Campaign
 
 
@@ -8,7 +8,7 @@ class Command(BaseCommand):
     help = (
         "Recompute a revealed festival draw: the commitment from the published seed, the "
         "winners from the recorded entrant list. Prints OK or every difference; exits 1 on "
-        "any difference. The rule is in fulfillment/lottery.py's docstring."
+        "any difference. The rule is in fulfillment/services/lottery.py's docstring."
     )
 
     def add_arguments(self, parser):

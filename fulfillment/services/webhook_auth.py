@@ -1,7 +1,7 @@
 """The courier webhook's authentication: an HMAC-SHA256 signature over
 f"{timestamp}.{nonce}.{raw body}" with settings.COURIER_WEBHOOK_SECRET, a timestamp within
 five minutes of our clock, and a nonce used once. What a verified request says goes to
-fulfillment.couriers like any other courier input."""
+fulfillment.services.couriers like any other courier input."""
 
 import datetime as dt
 import hashlib
@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ..models import WebhookNonce
 from .couriers import CourierError
-from .models import WebhookNonce
 
 # Signed webhooks must be this fresh (either way); nonces are kept at least twice as long.
 WEBHOOK_WINDOW = dt.timedelta(minutes=5)

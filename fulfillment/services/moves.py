@@ -22,10 +22,10 @@ from orders.exceptions import ReasonRequired
 from orders.models import ActorKind, Order, OrderStatus
 from orders.services import Actor, transition
 
+from ..exceptions import NoUnitHeld, OrderOnHold, QueueExceptionNeedsStaff
+from ..models import CourierEvent, HoldAlert, OrderHold, QueueException
 from . import allocation
 from .embargo import check_embargo
-from .exceptions import NoUnitHeld, OrderOnHold, QueueExceptionNeedsStaff
-from .models import CourierEvent, HoldAlert, OrderHold, QueueException
 
 S = OrderStatus
 PIPELINE_LOCK = 2
@@ -148,7 +148,7 @@ def hand_over(
     now: dt.datetime | None = None,
 ) -> CourierMove:
     """preparing -> shipped with the courier and tracking number (the executor checks them),
-    once the launch embargo for the order's way of delivery has lifted (fulfillment.embargo).
+    once the launch embargo for the order's way of delivery has lifted (services.embargo).
     Staff and workers may not hand over a held order; a courier's own report
     (`courier_event`) is the truth about the parcel, so it is recorded even then, and raises
     a HoldAlert for staff."""

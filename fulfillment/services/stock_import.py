@@ -36,7 +36,7 @@ from preorder_shop.actors import Actor
 from preorder_shop.operations import record_operation
 from reservations.models import Campaign, Variant
 
-from .models import StockLot
+from ..models import StockLot
 
 SEOUL = ZoneInfo("Asia/Seoul")
 COLUMNS = ("campaign", "model", "capacity_gb", "colour", "quantity", "arrives_at", "reference")

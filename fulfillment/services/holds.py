@@ -5,7 +5,7 @@ position and its unit; while the hold is active the pipeline, staff and the deve
 courier do not start or hand over the order, and the fairness audit counts the orders that
 overtook it meanwhile as justified. A hold cannot stop a parcel a real courier already has:
 a courier's hand-over or delivery of a held order is recorded as it happened (the courier's
-word is the truth about the parcel) and raises a HoldAlert for staff (fulfillment.moves).
+word is the truth about the parcel) and raises a HoldAlert for staff (fulfillment.services.moves).
 """
 
 import datetime as dt
@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from orders.models import Order, OrderStatus
 from preorder_shop.exceptions import DomainError
 
-from .models import HoldAlert, OrderHold
+from ..models import HoldAlert, OrderHold
 from .moves import lock_variant_lane
 
 HOLDABLE_STATUSES = [OrderStatus.RECEIVED, OrderStatus.PREPARING]

@@ -58,8 +58,8 @@ from reservations.models import (
     ReservationStatus,
 )
 
+from ..models import FestivalDraw, FestivalEntry
 from .allocation import QUEUE_LOCK
-from .models import FestivalDraw, FestivalEntry
 
 SEED_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 

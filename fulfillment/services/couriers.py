@@ -27,15 +27,15 @@ from preorder_shop import identifiers
 from preorder_shop.exceptions import DomainError
 from preorder_shop.identifiers import ORDER_NUMBER, RESERVATION_NUMBER
 
-from . import moves
-from .exceptions import EmbargoActive
-from .models import (
+from ..exceptions import EmbargoActive
+from ..models import (
     CourierEvent,
     CourierEventKind,
     CourierEventSource,
     HoldAlert,
     OrderHold,
 )
+from . import moves
 
 S = OrderStatus
 K = CourierEventKind
@@ -245,7 +245,7 @@ def record_courier_event(
     """Store what the courier said and move the order: handed over -> shipped (with the
     courier and tracking number), delivered -> delivered. One transaction.
 
-    The move goes through its door (fulfillment.moves), dated when the courier says it
+    The move goes through its door (fulfillment.services.moves), dated when the courier says it
     happened (`occurred_at`), so the launch embargo applies to when the parcel really moved.
     A held order is moved all the same, the courier's word being the truth about the parcel,
     and staff get a HoldAlert (the development simulator leaves held orders alone). An

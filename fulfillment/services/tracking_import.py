@@ -13,8 +13,8 @@ from django.utils import timezone
 from preorder_shop.actors import Actor
 from preorder_shop.operations import record_operation
 
+from ..models import CourierEventKind, CourierEventSource
 from . import couriers
-from .models import CourierEventKind, CourierEventSource
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from django.utils import timezone
 from orders.models import Order, OrderStatus
 from reservations.models import Fulfilment
 
+from ..models import CourierEvent, CourierEventKind, CourierEventSource, OrderHold
 from . import couriers
 from .embargo import embargo_lifts_at
-from .models import CourierEvent, CourierEventKind, CourierEventSource, OrderHold
 
 logger = logging.getLogger(__name__)
 

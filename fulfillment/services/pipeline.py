@@ -2,7 +2,7 @@
 per variant, in set-based batches.
 
 An order is ready when it is received, holds a unit of its variant and no hold stops it
-(fulfillment.moves.READY, shared with the staff door). This is the batch path of the
+(fulfillment.services.moves.READY, shared with the staff door). This is the batch path of the
 start_preparing door: the same rule, set-based. Batches of one variant are serialised by
 the variant's pipeline lock (moves.lock_variant_lane), which holds also take,
 and taken lowest positions first, each in its own transaction, so a later position never

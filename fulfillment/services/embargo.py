@@ -1,5 +1,5 @@
 """The launch embargo: no phone reaches a customer before the campaign's launch date.
-Checked by the hand-over and delivery doors (fulfillment.moves) at the moment the parcel
+Checked by the hand-over and delivery doors (fulfillment.services.moves) at the moment the parcel
 really moved; the development courier and the fairness audit's "not ready" reason use the
 same dates."""
 
@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from orders.models import Order, OrderStatus
 from reservations.models import Fulfilment, Reservation
 
-from .exceptions import EmbargoActive
+from ..exceptions import EmbargoActive
 
 S = OrderStatus
 
