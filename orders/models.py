@@ -1,10 +1,9 @@
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from preorder_shop.actors import ActorKind
+from preorder_shop.models import ActedBy
 from preorder_shop.phone import E164_MOBILE_PATTERN, mask_name, mask_phone
 
 
@@ -223,7 +222,7 @@ class Order(models.Model):
         return f"{self.postcode} {self.address_line1[:6]}…" if self.address_line1 else ""
 
 
-class OrderTransition(models.Model):
+class OrderTransition(ActedBy):
     """One row per status change: the order's history. Append-only (the database refuses
     updates and deletes)."""
 
@@ -233,16 +232,6 @@ class OrderTransition(models.Model):
     from_status = models.CharField(_("from"), max_length=16, choices=OrderStatus.choices)
     to_status = models.CharField(_("to"), max_length=16, choices=OrderStatus.choices)
     at = models.DateTimeField(_("at"), default=timezone.now)
-    actor_kind = models.CharField(_("by"), max_length=16, choices=ActorKind.choices)
-    actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("staff member"),
-    )
-    actor_label = models.CharField(_("worker or courier"), max_length=100, blank=True)
     reason = models.TextField(_("reason"), blank=True)
 
     class Meta:
@@ -257,14 +246,7 @@ class OrderTransition(models.Model):
             models.CheckConstraint(
                 condition=~Q(from_status=F("to_status")), name="order_transition_changes_status"
             ),
-            models.CheckConstraint(
-                condition=Q(actor_user__isnull=True) | Q(actor_kind="staff"),
-                name="order_transition_user_is_staff",
-            ),
-            models.CheckConstraint(
-                condition=~Q(actor_kind="staff") | Q(actor_user__isnull=False),
-                name="order_transition_staff_named",
-            ),
+            *ActedBy.constraints("order_transition"),
         ]
 
     def __str__(self) -> str:

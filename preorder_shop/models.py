@@ -4,7 +4,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .actors import ActorKind
+from .actors import Actor, ActorKind
 from .phone import E164_MOBILE_PATTERN, mask_name, mask_phone
 
 
@@ -150,16 +150,11 @@ class OutboxMessage(models.Model):
         return f"{self.template_key} via {self.channel} ({self.status})"
 
 
-class Operation(models.Model):
-    """One operator action on the campaign (an allocation run, a festival draw's commit or
-    reveal, a stock or tracking import): what was done, by whom (a staff user, a worker, or
-    an operator running a command) and what it changed. Append-only (migration)."""
+class ActedBy(models.Model):
+    """Who made a change, for the product's histories and its operations log: the kind of
+    actor (preorder_shop.actors), the staff user when staff, else a label (the worker,
+    courier or operator by name)."""
 
-    action = models.CharField(_("action"), max_length=64, db_index=True)
-    reference = models.CharField(
-        _("on"), max_length=200, blank=True, help_text=_("The campaign, file or object.")
-    )
-    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
     actor_kind = models.CharField(_("by"), max_length=16, choices=ActorKind.choices)
     actor_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -169,23 +164,47 @@ class Operation(models.Model):
         related_name="+",
         verbose_name=_("staff member"),
     )
-    actor_label = models.CharField(_("worker or operator"), max_length=100, blank=True)
+    actor_label = models.CharField(_("worker, courier or operator"), max_length=100, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @staticmethod
+    def fields_for(actor: Actor) -> dict:
+        return {"actor_kind": actor.kind, "actor_user": actor.user, "actor_label": actor.label}
+
+    @staticmethod
+    def constraints(prefix: str) -> list[models.CheckConstraint]:
+        """A user only for staff, and staff always named; `prefix` names the constraints."""
+        return [
+            models.CheckConstraint(
+                condition=Q(actor_user__isnull=True) | Q(actor_kind="staff"),
+                name=f"{prefix}_user_is_staff",
+            ),
+            models.CheckConstraint(
+                condition=~Q(actor_kind="staff") | Q(actor_user__isnull=False),
+                name=f"{prefix}_staff_named",
+            ),
+        ]
+
+
+class Operation(ActedBy):
+    """One operator action on the campaign (an allocation run, a festival draw's commit or
+    reveal, a stock or tracking import): what was done, by whom (a staff user, a worker, or
+    an operator running a command) and what it changed. Append-only (migration)."""
+
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    reference = models.CharField(
+        _("on"), max_length=200, blank=True, help_text=_("The campaign, file or object.")
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
     summary = models.JSONField(_("summary"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("operation")
         verbose_name_plural = _("operations log")
         ordering = ["-at", "-pk"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(actor_user__isnull=True) | Q(actor_kind="staff"),
-                name="operation_user_is_staff",
-            ),
-            models.CheckConstraint(
-                condition=~Q(actor_kind="staff") | Q(actor_user__isnull=False),
-                name="operation_staff_named",
-            ),
-        ]
+        constraints = ActedBy.constraints("operation")
 
     def __str__(self) -> str:
         return f"{self.action} {self.reference}".strip()

@@ -26,10 +26,8 @@ def record_operation(
         action=action,
         reference=reference,
         at=at or timezone.now(),
-        actor_kind=actor.kind,
-        actor_user=actor.user,
-        actor_label=actor.label,
         summary=summary,
+        **Operation.fields_for(actor),
     )
 
 

@@ -36,10 +36,8 @@ def record_change(
         from_value=from_value,
         to_value=to_value,
         at=at,
-        actor_kind=actor.kind,
-        actor_user=actor.user,
-        actor_label=actor.label,
         reason=reason,
+        **ReservationChange.fields_for(actor),
     )
 
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from preorder_shop.actors import ActorKind
+from preorder_shop.models import ActedBy
 
 
 class Fulfilment(models.TextChoices):
@@ -291,7 +291,7 @@ class ChangedField(models.TextChoices):
     FESTIVAL_DRAW = "festival_draw", _("festival draw")
 
 
-class ReservationChange(models.Model):
+class ReservationChange(ActedBy):
     """One row per change of a reservation's status or of how it is received, and the
     festival draw's outcome: its history, shown as a timeline. Append-only; the database
     requires the row of every status and fulfilment change at commit (migration 0006)."""
@@ -306,16 +306,6 @@ class ReservationChange(models.Model):
     from_value = models.CharField(_("from"), max_length=16, blank=True)
     to_value = models.CharField(_("to"), max_length=16)
     at = models.DateTimeField(_("at"))
-    actor_kind = models.CharField(_("by"), max_length=16, choices=ActorKind.choices)
-    actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("staff member"),
-    )
-    actor_label = models.CharField(_("worker or operator"), max_length=100, blank=True)
     reason = models.TextField(_("reason"), blank=True)
 
     class Meta:
@@ -326,10 +316,7 @@ class ReservationChange(models.Model):
             models.CheckConstraint(
                 condition=~Q(from_value=F("to_value")), name="reservation_change_changes"
             ),
-            models.CheckConstraint(
-                condition=Q(actor_user__isnull=True) | Q(actor_kind="staff"),
-                name="reservation_change_user_is_staff",
-            ),
+            *ActedBy.constraints("reservation_change"),
         ]
 
     def __str__(self) -> str:

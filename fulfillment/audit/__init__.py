@@ -44,7 +44,7 @@ from django.db import connection, transaction
 from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
 
-from orders.models import ActorKind
+from preorder_shop.actors import ActorKind
 from reservations.models import Campaign, Variant
 
 from ..models import QueueException

@@ -19,8 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orders.exceptions import ReasonRequired
-from orders.models import ActorKind, Order, OrderStatus
+from orders.models import Order, OrderStatus
 from orders.services import Actor, transition
+from preorder_shop.actors import ActorKind
 
 from ..exceptions import NoUnitHeld, OrderOnHold, QueueExceptionNeedsStaff
 from ..models import CourierEvent, HoldAlert, OrderHold, QueueException

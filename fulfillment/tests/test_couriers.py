@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from fulfillment.models import CourierEvent, CourierEventSource, WebhookNonce
 from fulfillment.services import couriers, webhook_auth
-from orders.models import ActorKind, Order, OrderStatus, OrderTransition
+from orders.models import Order, OrderStatus, OrderTransition
 from orders.tests.factories import order_in
+from preorder_shop.actors import ActorKind
 from preorder_shop.identifiers import ORDER_NUMBER, RESERVATION_NUMBER
 from preorder_shop.models import OutboxMessage
 

@@ -9,8 +9,9 @@ from django.utils import timezone
 from fulfillment import tasks
 from fulfillment.models import CourierEvent, CourierEventSource, OrderHold
 from fulfillment.services import couriers, simulator
-from orders.models import ActorKind, Order, OrderStatus, OrderTransition
+from orders.models import Order, OrderStatus, OrderTransition
 from orders.tests.factories import order_in, publish_festival_draw, staff_user
+from preorder_shop.actors import ActorKind
 from preorder_shop.models import OutboxMessage
 from reservations.tests.factories import CampaignFactory
 

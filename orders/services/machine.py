@@ -138,10 +138,8 @@ def transition(
             from_status=from_status,
             to_status=to,
             at=now,
-            actor_kind=actor.kind,
-            actor_user=actor.user,
-            actor_label=actor.label,
             reason=reason,
+            **OrderTransition.fields_for(actor),
         )
         if notify:
             notices.notify(locked, reason)

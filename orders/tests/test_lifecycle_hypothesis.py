@@ -40,9 +40,10 @@ from orders.exceptions import (
     ReservationNotActive,
     ShippingDetailsRequired,
 )
-from orders.models import ActorKind, Order, OrderStatus, OrderTransition
+from orders.models import Order, OrderStatus, OrderTransition
 from orders.services import TRANSITIONS, Actor
 from orders.tests.factories import DraftFactory, complete_answers, give_unit, staff_user
+from preorder_shop.actors import ActorKind
 from preorder_shop.exceptions import DomainError
 from preorder_shop.models import OutboxMessage
 from reservations.exceptions import NotCancellable

@@ -18,7 +18,7 @@ from orders.exceptions import (
     ReasonRequired,
     ShippingDetailsRequired,
 )
-from orders.models import ActorKind, Order, OrderStatus, OrderTransition
+from orders.models import Order, OrderStatus, OrderTransition
 from orders.services import TRANSITIONS, Actor
 from orders.tests.factories import (
     DraftFactory,
@@ -27,6 +27,7 @@ from orders.tests.factories import (
     order_in,
     staff_user,
 )
+from preorder_shop.actors import ActorKind
 from preorder_shop.exceptions import DomainError
 from preorder_shop.identifiers import ORDER_NUMBER
 from preorder_shop.models import OutboxMessage
