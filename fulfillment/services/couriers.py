@@ -149,11 +149,28 @@ def _text(value: object, name: str, max_length: int, errors: dict[str, str]) -> 
     return value
 
 
+# Courier events happen in this century; anything outside is a typo or an attack, and an
+# extreme year (9999 with an offset) would overflow when converted for the messages.
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+
+
+class OccurredOutOfRange(ValueError):
+    """A well-formed time outside 2000-2099."""
+
+
 def parse_occurred_at(raw: str) -> dt.datetime:
-    """ISO 8601; a time without an offset is Korean time (what courier systems export)."""
+    """ISO 8601; a time without an offset is Korean time (what courier systems export).
+    ValueError for a malformed time or one outside 2000-2099."""
     value = dt.datetime.fromisoformat(raw.strip())
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, timezone.get_default_timezone())
+    try:
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value, timezone.get_default_timezone())
+        in_range = EARLIEST <= value.astimezone(dt.UTC) < LATEST
+    except OverflowError:
+        in_range = False
+    if not in_range:
+        raise OccurredOutOfRange(raw.strip())
     return value
 
 
@@ -172,6 +189,8 @@ def parse_input(data: Mapping[str, object]) -> CourierInput:
     if raw_at:
         try:
             occurred_at = parse_occurred_at(raw_at)
+        except OccurredOutOfRange:
+            errors["occurred_at"] = f"“{raw_at}” is not a date between 2000 and 2099."
         except ValueError:
             errors["occurred_at"] = (
                 f"“{raw_at}” is not an ISO 8601 date and time (e.g. 2025-03-14T09:30:00+09:00)."

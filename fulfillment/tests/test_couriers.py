@@ -643,3 +643,23 @@ def test_old_nonces_are_pruned():
     WebhookNonce.objects.create(nonce="recent", received_at=now - dt.timedelta(minutes=14))
     assert webhook_auth.prune_webhook_nonces(now=now) == 1
     assert list(WebhookNonce.objects.values_list("nonce", flat=True)) == ["recent"]
+
+
+@pytest.mark.parametrize(
+    "occurred_at",
+    [
+        "9999-12-31T23:59:59-14:00",
+        "0001-01-01T00:00:00+14:00",
+        "1999-12-31T23:00:00",
+        "2100-06-01",
+    ],
+)
+def test_an_extreme_event_time_is_a_clear_400_not_a_500(webhook, occurred_at):
+    order = order_in(S.PREPARING)
+    before = snapshot()
+    response = webhook({**body_for(order), "occurred_at": occurred_at})
+    assert response.status_code == 400
+    assert response.json()["fields"] == {
+        "occurred_at": f"“{occurred_at}” is not a date between 2000 and 2099."
+    }
+    assert snapshot() == before
