@@ -1,0 +1,66 @@
+"""Workers recover by themselves when their database connection is lost (a PostgreSQL
+restart, a failover, an idle timeout): every task starts and ends with a usable
+connection, and one that fails on a lost connection is retried, not dropped."""
+
+import psycopg
+import pytest
+from django.db import InterfaceError, OperationalError, connection
+
+from orders.tasks import close_order_windows
+from preorder_shop import outbox
+from preorder_shop.celery import app
+from preorder_shop.models import OutboxChannel, OutboxMessage, OutboxStatus
+from preorder_shop.tasks import send_outbox_message
+from preorder_shop.tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def kill_this_process_connection() -> None:
+    """What a PostgreSQL restart does to a worker's persistent connection: the server ends
+    it, and the worker only notices at its next query."""
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params, autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+def test_a_task_after_the_connection_was_lost_runs_on_a_fresh_one():
+    kill_this_process_connection()
+    assert close_order_windows.apply().successful()
+
+
+def test_an_outbox_message_is_still_sent_after_the_connection_was_lost():
+    customer = CustomerFactory()
+    message = outbox.queue_message(
+        channel=OutboxChannel.SMS,
+        recipient=customer.phone,
+        template_key="signin.code",
+        payload={"code": "123456", "minutes": 5},
+        language="ko",
+        idempotency_key="recovery-test",
+        reference="test",
+    )
+    kill_this_process_connection()
+
+    result = send_outbox_message.apply(args=[message.pk])
+
+    assert result.successful() and result.result is True
+    assert OutboxMessage.objects.get(pk=message.pk).status == OutboxStatus.SENT
+
+
+def test_every_project_task_retries_on_a_lost_connection():
+    app.loader.import_default_modules()  # every app's tasks module, as a worker loads them
+    ours = {
+        name: task
+        for name, task in app.tasks.items()
+        if name.split(".")[0] in {"preorder_shop", "reservations", "orders", "fulfillment"}
+    }
+    assert len(ours) >= 8
+    for name, task in ours.items():
+        assert {OperationalError, InterfaceError} <= set(task.autoretry_for), name
