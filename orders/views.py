@@ -5,7 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from preorder_shop.customer_session import customer_required
 from preorder_shop.exceptions import DomainError
@@ -44,14 +44,14 @@ def _own_order(request: HttpRequest, number: str) -> Order:
     return order
 
 
-@require_GET
+@require_safe
 @customer_required
 def my_reservations(request: HttpRequest) -> HttpResponse:
     rows = customer_reservations(request.customer)
     return render(request, "orders/my_reservations.html", {"rows": rows})
 
 
-@require_GET
+@require_safe
 @customer_required
 def reservation_detail(request: HttpRequest, number: str) -> HttpResponse:
     reservation = _own_reservation(request, number)
@@ -202,7 +202,7 @@ def order_discard(request: HttpRequest, number: str) -> HttpResponse:
     return redirect("orders:reservation_detail", number=number)
 
 
-@require_GET
+@require_safe
 @customer_required
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     view = selectors.order_status(_own_order(request, number))
@@ -223,7 +223,7 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
     return redirect("orders:order_detail", number=number)
 
 
-@require_GET
+@require_safe
 def order_api(request: HttpRequest, number: str) -> JsonResponse:
     """The order status for the mobile app: the same selector as the order page."""
     if request.customer is None:

@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from preorder_shop.customer_session import customer_required
 from preorder_shop.exceptions import DomainError
@@ -17,7 +17,7 @@ from .models import Campaign
 from .selectors import intake_catalogue
 
 
-@require_GET
+@require_safe
 def campaign_list(request: HttpRequest) -> HttpResponse:
     campaigns = Campaign.objects.order_by("-reservation_opens_at")
     return render(request, "reservations/campaign_list.html", {"campaigns": campaigns})
@@ -43,7 +43,7 @@ def _campaign_page(
     return render(request, "reservations/campaign_detail.html", context, status=status)
 
 
-@require_GET
+@require_safe
 def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return _campaign_page(request, get_object_or_404(Campaign, slug=slug))
 
