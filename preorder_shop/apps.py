@@ -6,3 +6,6 @@ class PreorderShopConfig(AppConfig):
     name = "preorder_shop"
     verbose_name = _("Customers and identity")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401 (registers the deployment checks)

@@ -46,6 +46,7 @@ COURIER_WEBHOOK_SECRET = os.environ.get("COURIER_WEBHOOK_SECRET", "")
 if not COURIER_WEBHOOK_SECRET:
     if not DEBUG:
         raise ImproperlyConfigured("COURIER_WEBHOOK_SECRET must be set when DEBUG is off.")
+    # preorder_shop.checks refuses this value when DEBUG is off.
     COURIER_WEBHOOK_SECRET = "development-only-courier-secret-never-use-in-production"  # noqa: S105
 # The development courier simulator hands over and delivers orders on its own (beat task).
 COURIER_SIMULATOR = env_bool("COURIER_SIMULATOR", DEBUG)

@@ -55,10 +55,18 @@ def random_secret_key() -> str:
     return key
 
 
+# A production SMS gateway is the carrier's; any class that is not the log channel will do.
+GATEWAY = "preorder_shop.channels.EmailChannel"
+
+
 def test_check_deploy_passes_with_production_settings():
     result = run(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        production_env(SECRET_KEY=random_secret_key(), COURIER_WEBHOOK_SECRET=random_secret_key()),
+        production_env(
+            SECRET_KEY=random_secret_key(),
+            COURIER_WEBHOOK_SECRET=random_secret_key(),
+            SMS_CHANNEL=GATEWAY,
+        ),
     )
     assert result.returncode == 0, (
         f"manage.py check --deploy exited {result.returncode}\n"
@@ -91,3 +99,29 @@ def test_settings_load_with_debug_off_and_both_secrets():
         production_env(SECRET_KEY=random_secret_key(), COURIER_WEBHOOK_SECRET=random_secret_key()),
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "error"),
+    [
+        ({}, "preorder_shop.E001"),
+        (
+            {
+                "SMS_CHANNEL": GATEWAY,
+                "COURIER_WEBHOOK_SECRET": (
+                    "development-only-courier-secret-never-use-in-production"
+                ),
+            },
+            "preorder_shop.E002",
+        ),
+        ({"SMS_CHANNEL": GATEWAY, "OTP_SHOW_CODE_ON_PAGE": "1"}, "preorder_shop.E003"),
+    ],
+)
+def test_check_deploy_refuses_development_channels_and_secrets(extra, error):
+    env = production_env(
+        SECRET_KEY=random_secret_key(), COURIER_WEBHOOK_SECRET=random_secret_key()
+    )
+    env.update(extra)
+    result = run(["manage.py", "check", "--deploy"], env)
+    assert result.returncode != 0
+    assert error in result.stderr + result.stdout

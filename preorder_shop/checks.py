@@ -1,0 +1,43 @@
+"""Deployment checks of our own (`manage.py check --deploy`): a production settings file
+must not send sign-in codes to the log, show them on the page, or use the development
+courier secret. Registered in PreorderShopConfig.ready()."""
+
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+
+LOG_SMS_CHANNEL = "preorder_shop.channels.LogSmsChannel"
+DEVELOPMENT_COURIER_SECRET = "development-only-courier-secret-never-use-in-production"  # noqa: S105
+
+
+@register(Tags.security, deploy=True)
+def production_channels_and_secrets(app_configs, **kwargs) -> list[Error]:
+    if settings.DEBUG:
+        return []
+    errors = []
+    if settings.SMS_CHANNEL == LOG_SMS_CHANNEL:
+        errors.append(
+            Error(
+                "SMS_CHANNEL is the development log channel: sign-in codes would be written "
+                "to the log and never reach a phone.",
+                hint="Set SMS_CHANNEL to the dotted path of the carrier's SMS gateway class.",
+                id="preorder_shop.E001",
+            )
+        )
+    if settings.COURIER_WEBHOOK_SECRET == DEVELOPMENT_COURIER_SECRET:
+        errors.append(
+            Error(
+                "COURIER_WEBHOOK_SECRET is the development secret, which anyone can read in "
+                "the source: courier webhooks could be forged.",
+                hint="Set COURIER_WEBHOOK_SECRET to the secret shared with the courier.",
+                id="preorder_shop.E002",
+            )
+        )
+    if settings.OTP_SHOW_CODE_ON_PAGE:
+        errors.append(
+            Error(
+                "OTP_SHOW_CODE_ON_PAGE is on: the sign-in page would show every code.",
+                hint="Unset OTP_SHOW_CODE_ON_PAGE (it follows DEBUG).",
+                id="preorder_shop.E003",
+            )
+        )
+    return errors
