@@ -80,8 +80,11 @@ def submit_synthetic_orders(campaign: Campaign, count: int, *, seed: int = 7) ->
                 fresh.add(number)
         numbers = list(fresh)
         rng.shuffle(numbers)  # random numbers, in no relation to queue positions
+        # Never in the future: a later move (the pipeline's, now) must not predate it.
+        now = timezone.now()
         submitted = [
-            created + dt.timedelta(minutes=rng.randint(1, 600)) for _id, _r, created in rows
+            min(created + dt.timedelta(minutes=rng.randint(1, 600)), now)
+            for _id, _r, created in rows
         ]
         ids = [row[0] for row in rows]
         cursor.execute(

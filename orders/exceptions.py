@@ -58,3 +58,7 @@ class OrderNotCancellable(DomainError):
         "Your order is already being prepared or on its way, so it can no longer be cancelled "
         "here. Contact support if something is wrong."
     )
+
+
+class MoveBeforePrevious(DomainError):
+    default_message = _("This change is dated before the order's previous step.")

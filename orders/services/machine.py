@@ -26,6 +26,7 @@ from reservations.models import (
 from ..exceptions import (
     ActorNotAllowed,
     IllegalTransition,
+    MoveBeforePrevious,
     ReasonRequired,
     ReservationNotActive,
     ShippingDetailsRequired,
@@ -126,6 +127,7 @@ def transition(
         if to == S.RECEIVED:
             _assign_number(locked)
             _set_reservation_status(locked.reservation, ReservationStatus.ORDERED, actor, now)
+        _check_moves_forward(locked, now)
         from_status = locked.status
         locked.status = to
         setattr(locked, move.stamp, now)
@@ -144,6 +146,21 @@ def transition(
         if notify:
             notices.notify(locked, reason)
     return locked
+
+
+def _check_moves_forward(order: Order, now: dt.datetime) -> None:
+    """A move may not be dated before the order's previous step (the database holds the
+    same rule for the history rows, orders migration 0009)."""
+    stamps = [order.submitted_at, order.preparing_at, order.shipped_at, order.delivered_at]
+    previous = max((t for t in stamps if t is not None), default=None)
+    if previous is not None and now < previous:
+        raise MoveBeforePrevious(
+            _("This change is dated %(when)s, before the order's previous step (%(previous)s).")
+            % {
+                "when": timezone.localtime(now).strftime("%Y-%m-%d %H:%M:%S"),
+                "previous": timezone.localtime(previous).strftime("%Y-%m-%d %H:%M:%S"),
+            }
+        )
 
 
 def _illegal_message(current: str, target: str) -> str:
