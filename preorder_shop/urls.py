@@ -16,3 +16,6 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("couriers/", include("fulfillment.urls")),
 ]
+
+# A store that cannot be reached is a 503 page of our own, not a 500 (preorder_shop.outage).
+handler500 = "preorder_shop.outage.server_error"
