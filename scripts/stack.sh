@@ -134,9 +134,9 @@ ensure_redis() {
     else
         port="$(remembered_port "$REDIS_DIR/port")"
         say "Starting Redis on 127.0.0.1:$port"
-        redis-server --port "$port" --bind 127.0.0.1 --daemonize yes --dir "$REDIS_DIR" \
-            --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" \
-            --save "" --appendonly no >/dev/null
+        redis-server "$ROOT/scripts/redis.conf" --port "$port" --bind 127.0.0.1 \
+            --daemonize yes --dir "$REDIS_DIR" \
+            --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" >/dev/null
         local i
         for i in $(seq 50); do
             redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break
