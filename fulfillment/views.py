@@ -1,8 +1,6 @@
 """The courier webhook: a thin door into fulfillment.services.couriers (checks, then one
 service)."""
 
-import json
-
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -40,18 +38,14 @@ def courier_webhook(request: HttpRequest) -> JsonResponse:
             status=405,
             headers={"Allow": "POST"},
         )
-    body = request.body
     try:
-        webhook_auth.verify_webhook(
+        data = webhook_auth.accept_webhook(
             timestamp=request.headers.get("X-Courier-Timestamp"),
             nonce=request.headers.get("X-Courier-Nonce"),
             signature=request.headers.get("X-Courier-Signature"),
-            body=body,
+            body=request.body,
         )
-        data = _json_object(body)
-        result = couriers.record_courier_event(
-            data=couriers.parse_input(data), source=CourierEventSource.WEBHOOK
-        )
+        result = couriers.record_courier_event(data=data, source=CourierEventSource.WEBHOOK)
     except couriers.CourierError as error:
         return _refusal(error)
     return JsonResponse(
@@ -61,13 +55,3 @@ def courier_webhook(request: HttpRequest) -> JsonResponse:
             "order_status": result.order.status,
         }
     )
-
-
-def _json_object(body: bytes) -> dict:
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise couriers.InvalidInput({"body": "is not valid UTF-8 JSON."}) from None
-    if not isinstance(data, dict):
-        raise couriers.InvalidInput({"body": "must be a JSON object."})
-    return data

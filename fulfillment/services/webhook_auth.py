@@ -1,7 +1,8 @@
 """The courier webhook's authentication: an HMAC-SHA256 signature over
 f"{timestamp}.{nonce}.{raw body}" with settings.COURIER_WEBHOOK_SECRET, a timestamp within
-five minutes of our clock, and a nonce used once. What a verified request says goes to
-fulfillment.services.couriers like any other courier input."""
+five minutes of our clock, and a nonce used once: spent only by a request whose body is a
+well-formed event. What an accepted request says goes to fulfillment.services.couriers like
+any other courier input."""
 
 import datetime as dt
 import hashlib
@@ -12,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..models import WebhookNonce
-from .couriers import CourierError
+from .couriers import CourierError, CourierInput, parse_webhook_body
 
 # Signed webhooks must be this fresh (either way); nonces are kept at least twice as long.
 WEBHOOK_WINDOW = dt.timedelta(minutes=5)
@@ -37,17 +38,41 @@ def sign_webhook(*, timestamp: str, nonce: str, body: bytes, secret: str | None 
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def verify_webhook(
+def accept_webhook(
     *,
     timestamp: str | None,
     nonce: str | None,
     signature: str | None,
     body: bytes,
     now: dt.datetime | None = None,
-) -> None:
-    """Refuse a request that is unsigned, wrongly signed, stale or replayed; otherwise spend
-    its nonce (committed at once: a replay is refused even if the event itself fails)."""
+) -> CourierInput:
+    """The courier event a signed request carries, accepted once.
+
+    In this order: the signature and timestamp (BadSignature, StaleRequest); the body, read
+    and checked for form like any courier input (InvalidInput, InvalidOrderNumber, ...); then
+    the nonce is spent (ReplayedRequest). A request refused before that leaves its nonce
+    unused, so a courier can correct the body, sign it anew and send it with the same nonce;
+    its own replay is refused again by the same checks, and changes nothing either way. The
+    nonce is committed at once, before the event is recorded: a replay of an accepted request
+    is refused even if recording the event failed. Of concurrent copies, the unique nonce
+    lets one through."""
     now = now or timezone.now()
+    check_signature(timestamp=timestamp, nonce=nonce, signature=signature, body=body, now=now)
+    data = parse_webhook_body(body)
+    spend_nonce(nonce=nonce, now=now)
+    return data
+
+
+def check_signature(
+    *,
+    timestamp: str | None,
+    nonce: str | None,
+    signature: str | None,
+    body: bytes,
+    now: dt.datetime,
+) -> None:
+    """Refuse a request that is unsigned, wrongly signed or stale, or whose nonce the database
+    could not store. Writes nothing."""
     if not (timestamp and nonce and signature):
         raise BadSignature(
             "Missing X-Courier-Timestamp, X-Courier-Nonce or X-Courier-Signature header."
@@ -65,8 +90,16 @@ def verify_webhook(
             "The request's timestamp is more than 5 minutes away from our clock: resend it "
             "with a fresh timestamp and nonce."
         )
-    if len(nonce) > WebhookNonce._meta.get_field("nonce").max_length:
-        raise BadSignature("X-Courier-Nonce is longer than 64 characters.")
+    max_length = WebhookNonce._meta.get_field("nonce").max_length
+    if len(nonce) > max_length or not (nonce.isascii() and nonce.isprintable()):
+        # A NUL or a 65th character would only be refused by the database.
+        raise BadSignature(
+            f"X-Courier-Nonce must be at most {max_length} printable ASCII characters."
+        )
+
+
+def spend_nonce(*, nonce: str, now: dt.datetime) -> None:
+    """Record the nonce as used, committed at once; ReplayedRequest if it already was."""
     try:
         with transaction.atomic():
             WebhookNonce.objects.create(nonce=nonce, received_at=now)

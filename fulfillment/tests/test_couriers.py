@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,6 +20,7 @@ from orders.tests.factories import order_in
 from preorder_shop.actors import ActorKind
 from preorder_shop.identifiers import ORDER_NUMBER, RESERVATION_NUMBER
 from preorder_shop.models import OutboxMessage
+from tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
 S = OrderStatus
@@ -485,6 +487,59 @@ def test_a_refused_event_still_spends_its_nonce(webhook):
 
 
 @pytest.mark.parametrize(
+    "make_body",
+    [
+        lambda o: b"{not json",
+        lambda o: b"[" * 100_000,
+        lambda o: body_for(o, occurred_at="9999-12-31T23:59:59+14:00"),
+        lambda o: body_for(o, occurred_at="0001-01-01T00:00:00-14:00"),
+        lambda o: body_for(o, occured_at=iso()),
+        lambda o: body_for(o, order_number=with_bad_check_digit(o.number)),
+    ],
+    ids=["not-json", "deeply-nested", "year-9999", "year-1", "unknown-field", "check-digit"],
+)
+def test_a_body_refused_as_input_leaves_the_nonce_for_a_corrected_request(webhook, make_body):
+    order = order_in(S.PREPARING)
+    stamp = int(timezone.now().timestamp())
+
+    refused = webhook(make_body(order), nonce="nonce-3", timestamp=stamp)
+
+    assert refused.status_code == 400, refused.content
+    assert not WebhookNonce.objects.exists()
+    corrected = json.dumps(body_for(order)).encode()  # signed anew: the signature covers it
+    assert webhook(corrected, nonce="nonce-3", timestamp=stamp).status_code == 200
+    before = snapshot()
+    replay = webhook(corrected, nonce="nonce-3", timestamp=stamp)
+    assert (replay.status_code, replay.json()["error"]) == (409, "replayed")
+    assert snapshot() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_of_concurrent_copies_of_a_request_one_is_recorded_and_the_rest_refused(settings):
+    settings.COURIER_WEBHOOK_SECRET = "test-courier-secret"
+    order = order_in(S.PREPARING)
+    raw = json.dumps(body_for(order)).encode()
+    stamp = str(int(timezone.now().timestamp()))
+    headers = {
+        "X-Courier-Timestamp": stamp,
+        "X-Courier-Nonce": "nonce-4",
+        "X-Courier-Signature": webhook_auth.sign_webhook(
+            timestamp=stamp, nonce="nonce-4", body=raw
+        ),
+    }
+    url = reverse("fulfillment:courier_webhook")
+
+    def post():
+        return Client().post(url, data=raw, content_type="application/json", headers=headers)
+
+    responses = run_at_once([post] * 4)
+
+    assert sorted(r.status_code for r in responses) == [200, 409, 409, 409]
+    assert CourierEvent.objects.count() == 1
+    assert OrderTransition.objects.filter(order=order, to_status=S.SHIPPED).count() == 1
+
+
+@pytest.mark.parametrize(
     ("tamper", "message"),
     [
         ("wrong-secret", "The signature does not match the request."),
@@ -570,6 +625,9 @@ def test_a_tampered_body_fails_the_signature(webhook):
         ),
         (lambda o: body_for(o, order_number=unused_order_number()), 404, "unknown_order"),
         (lambda o: body_for(o, event="delivered"), 409, "not_allowed"),
+        (lambda o: body_for(o, note="fragile"), 400, "invalid"),
+        (lambda o: b"[" * 100_000, 400, "invalid"),
+        (lambda o: body_for(o, occurred_at="2025-03-14T09:30:00\u0000"), 400, "invalid"),
     ],
     ids=[
         "not-json",
@@ -585,6 +643,9 @@ def test_a_tampered_body_fails_the_signature(webhook):
         "check-digit",
         "unknown-order",
         "delivered-before-shipped",
+        "unknown-field",
+        "deeply-nested",
+        "nul-in-date",
     ],
 )
 def test_bad_webhook_bodies_get_a_clear_error_and_change_nothing(
@@ -608,6 +669,26 @@ def test_missing_webhook_fields_are_named(webhook):
         "tracking_number",
         "occurred_at",
     }
+
+
+def test_unknown_webhook_fields_are_named_with_the_other_problems(webhook):
+    order = order_in(S.PREPARING)
+    response = webhook(body_for(order, occured_at=iso(), occurred_at="yesterday"))
+    assert response.status_code == 400
+    assert response.json()["fields"] == {
+        "occurred_at": "“yesterday” is not an ISO 8601 date and time (e.g. "
+        "2025-03-14T09:30:00+09:00).",
+        "occured_at": "is not a field of a courier event.",
+    }
+
+
+def test_a_nonce_the_database_could_not_store_is_refused(webhook):
+    order = order_in(S.PREPARING)
+    for nonce in ["a\u0000b", "n" * 65]:
+        response = webhook(body_for(order), nonce=nonce)
+        assert response.status_code == 401
+        assert "X-Courier-Nonce must be at most 64 printable ASCII" in response.json()["message"]
+    assert not WebhookNonce.objects.exists()
 
 
 def test_a_webhook_for_a_cancelled_order_is_refused(webhook):
@@ -649,7 +730,11 @@ def test_old_nonces_are_pruned():
     "occurred_at",
     [
         "9999-12-31T23:59:59-14:00",
+        "9999-12-31T23:59:59+14:00",
+        "9999-12-31T23:59:59",
         "0001-01-01T00:00:00+14:00",
+        "0001-01-01T00:00:00-14:00",
+        "0001-01-01T00:00:00",
         "1999-12-31T23:00:00",
         "2100-06-01",
     ],
@@ -662,4 +747,24 @@ def test_an_extreme_event_time_is_a_clear_400_not_a_500(webhook, occurred_at):
     assert response.json()["fields"] == {
         "occurred_at": f"“{occurred_at}” is not a date between 2000 and 2099."
     }
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "occurred_at",
+    ["9999-12-31T23:59:59+14:00", "0001-01-01T00:00:00-14:00", "9999-12-31T23:59:59-14:00"],
+)
+def test_an_extreme_event_time_in_a_file_is_a_row_error(tmp_path, occurred_at):
+    order = order_in(S.PREPARING)
+    path = write_csv(
+        tmp_path,
+        f"{order.number},CJ,600000000001,handed_over,{iso()},e-1",
+        f"{order.number},CJ,600000000001,delivered,{occurred_at},e-2",
+    )
+    before = snapshot()
+
+    message = import_refused(path)
+
+    assert f"line 3: occurred_at: “{occurred_at}” is not a date between 2000 and 2099." in message
+    assert "1 error(s) in 2 row(s)" in message
     assert snapshot() == before
