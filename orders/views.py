@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from preorder_shop.customer_session import customer_required
 from preorder_shop.exceptions import DomainError
+from preorder_shop.guessing import guessing_slowed
 from preorder_shop.identifiers import ORDER_NUMBER
 from reservations.models import Fulfilment, Reservation
 from reservations.selectors import customer_reservations, queue_standing, reservation_timeline
@@ -53,6 +54,7 @@ def my_reservations(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @customer_required
+@guessing_slowed
 def reservation_detail(request: HttpRequest, number: str) -> HttpResponse:
     reservation = _own_reservation(request, number)
     return render(
@@ -69,6 +71,7 @@ def reservation_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_POST
 @customer_required
+@guessing_slowed
 def reservation_cancel(request: HttpRequest, number: str) -> HttpResponse:
     reservation = _own_reservation(request, number)
     try:
@@ -104,6 +107,7 @@ def _form_page(request, reservation, order, form, status=200) -> HttpResponse:
 
 
 @customer_required
+@guessing_slowed
 def order_form(request: HttpRequest, number: str) -> HttpResponse:
     """GET: resume the draft (or show the order); POST: start the one draft."""
     reservation = _own_reservation(request, number)
@@ -136,6 +140,7 @@ def _live_draft(request: HttpRequest, number: str) -> tuple[Reservation, Order |
 
 @require_POST
 @customer_required
+@guessing_slowed
 def order_autosave(request: HttpRequest, number: str) -> HttpResponse:
     """htmx: save what validates as the customer types; report what does not."""
     reservation, order = _live_draft(request, number)
@@ -154,6 +159,7 @@ def order_autosave(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_POST
 @customer_required
+@guessing_slowed
 def order_submit(request: HttpRequest, number: str) -> HttpResponse:
     reservation, order = _live_draft(request, number)
     if order is None:
@@ -188,6 +194,7 @@ def order_submit(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_POST
 @customer_required
+@guessing_slowed
 def order_discard(request: HttpRequest, number: str) -> HttpResponse:
     _reservation, order = _live_draft(request, number)
     if order is not None and order.status == OrderStatus.DRAFT:
@@ -204,6 +211,7 @@ def order_discard(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_safe
 @customer_required
+@guessing_slowed
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     view = selectors.order_status(_own_order(request, number))
     template = "orders/_order_status.html" if request.htmx else "orders/order_detail.html"
@@ -212,6 +220,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_POST
 @customer_required
+@guessing_slowed
 def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
     order = _own_order(request, number)
     try:
@@ -224,6 +233,7 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @require_safe
+@guessing_slowed
 def order_api(request: HttpRequest, number: str) -> JsonResponse:
     """The order status for the mobile app: the same selector as the order page."""
     if request.customer is None:

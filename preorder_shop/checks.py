@@ -1,6 +1,9 @@
-"""Deployment checks of our own (`manage.py check --deploy`): a production settings file
+"""Checks of our own. Deployment (`manage.py check --deploy`): a production settings file
 must not send sign-in codes to the log, show them on the page, or use the development
-courier secret. Registered in PreorderShopConfig.ready()."""
+courier secret. Always: TRUSTED_PROXIES must be addresses. Registered in
+PreorderShopConfig.ready()."""
+
+import ipaddress
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
@@ -40,4 +43,22 @@ def production_channels_and_secrets(app_configs, **kwargs) -> list[Error]:
                 id="preorder_shop.E003",
             )
         )
+    return errors
+
+
+@register(Tags.security)
+def trusted_proxies_are_addresses(app_configs, **kwargs) -> list[Error]:
+    """A mistyped proxy would otherwise fail every request that reads the client address."""
+    errors = []
+    for proxy in settings.TRUSTED_PROXIES:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            errors.append(
+                Error(
+                    f"TRUSTED_PROXIES holds {proxy!r}, which is not an address or a network.",
+                    hint="Use addresses or networks such as 10.0.0.7 or 10.0.0.0/8.",
+                    id="preorder_shop.E004",
+                )
+            )
     return errors

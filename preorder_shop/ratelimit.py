@@ -3,13 +3,30 @@
 A limit counts hits per key; once `max_hits` is reached the key stays blocked until its window
 runs out. `lock_seconds` (for lockouts such as "5 wrong codes lock the number for 15 minutes")
 restarts the window at the hit that reached the limit, so the lock lasts its full length.
+
+Counters outlive a Redis restart (scripts/redis.conf: append-only file, fsync every second).
+While Redis cannot be reached, each limit does what it says in `when_down`: FAIL_CLOSED lets
+the store error through (the customer gets the 503 "try again" page of preorder_shop.outage),
+FAIL_OPEN lets the request through uncounted and logs it. `why` says which and why; every
+limit must state both.
 """
 
+import enum
 import functools
+import logging
 from dataclasses import dataclass
 
 import redis
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+UNREACHABLE = (redis.ConnectionError, redis.TimeoutError)
+
+
+class WhenDown(enum.Enum):
+    FAIL_CLOSED = "closed"
+    FAIL_OPEN = "open"
 
 
 @dataclass(frozen=True)
@@ -17,7 +34,13 @@ class Limit:
     name: str
     max_hits: int
     window_seconds: int
+    when_down: WhenDown
+    why: str
     lock_seconds: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.why:
+            raise ValueError(f"limit {self.name} must say why it fails {self.when_down.value}")
 
     def key(self, subject: str) -> str:
         return f"ratelimit:{self.name}:{subject}"
@@ -25,7 +48,14 @@ class Limit:
 
 @functools.cache
 def _client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL)
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=1)
+
+
+def _when_unreachable(limit: Limit, error: Exception, fallback: int) -> int:
+    if limit.when_down is WhenDown.FAIL_CLOSED:
+        raise error
+    logger.warning("Rate limit %s is not enforced: Redis is unreachable (%s)", limit.name, error)
+    return fallback
 
 
 def blocked_for(limit: Limit, subject: str) -> int:
@@ -33,7 +63,10 @@ def blocked_for(limit: Limit, subject: str) -> int:
     pipe = _client().pipeline()
     pipe.get(limit.key(subject))
     pipe.ttl(limit.key(subject))
-    count, ttl = pipe.execute()
+    try:
+        count, ttl = pipe.execute()
+    except UNREACHABLE as error:
+        return _when_unreachable(limit, error, fallback=0)
     if count is not None and int(count) >= limit.max_hits:
         return max(int(ttl), 1)
     return 0
@@ -45,14 +78,20 @@ def hit(limit: Limit, subject: str) -> int:
     pipe = _client().pipeline()
     pipe.incr(key)
     pipe.expire(key, limit.window_seconds, nx=True)
-    count = pipe.execute()[0]
-    if limit.lock_seconds and count == limit.max_hits:
-        _client().expire(key, limit.lock_seconds)
+    try:
+        count = pipe.execute()[0]
+        if limit.lock_seconds and count == limit.max_hits:
+            _client().expire(key, limit.lock_seconds)
+    except UNREACHABLE as error:
+        return _when_unreachable(limit, error, fallback=0)
     return int(count)
 
 
 def reset(limit: Limit, subject: str) -> None:
-    _client().delete(limit.key(subject))
+    try:
+        _client().delete(limit.key(subject))
+    except UNREACHABLE as error:
+        _when_unreachable(limit, error, fallback=0)
 
 
 # Takes back one hit, never below zero and never reviving an expired key.
@@ -67,4 +106,7 @@ return 0
 def refund(limit: Limit, subject: str) -> None:
     """Take back a hit counted before it was judged, once it turns out not to count (a
     right code counted as a possible wrong one)."""
-    _client().eval(_REFUND, 1, limit.key(subject))
+    try:
+        _client().eval(_REFUND, 1, limit.key(subject))
+    except UNREACHABLE as error:
+        _when_unreachable(limit, error, fallback=0)

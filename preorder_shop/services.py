@@ -17,13 +17,39 @@ from .models import Customer, OneTimeCode, OutboxChannel
 from .outbox import queue_message
 
 CODE_LIFETIME = dt.timedelta(minutes=5)
-CODE_REQUESTS_PER_PHONE = ratelimit.Limit("otp-request-phone", max_hits=3, window_seconds=600)
-CODE_REQUESTS_PER_CLIENT = ratelimit.Limit("otp-request-ip", max_hits=20, window_seconds=3600)
+# Limits that protect one person are keyed on the number; the per-address ceilings are set
+# for carrier-grade NAT (thousands of customers behind one address on launch morning) and
+# stop floods, not people. All fail closed while Redis is down: a code request costs an SMS
+# and could flood a number, and a guess at a code must never go uncounted.
+CODE_REQUESTS_PER_PHONE = ratelimit.Limit(
+    "otp-request-phone",
+    max_hits=3,
+    window_seconds=600,
+    when_down=ratelimit.WhenDown.FAIL_CLOSED,
+    why="Each code is an SMS that costs money; uncounted, a number could be flooded.",
+)
+CODE_REQUESTS_PER_CLIENT = ratelimit.Limit(
+    "otp-request-ip",
+    max_hits=2000,
+    window_seconds=3600,
+    when_down=ratelimit.WhenDown.FAIL_CLOSED,
+    why="A flood of SMS to many numbers from one address costs money and harms them.",
+)
 WRONG_CODES_PER_PHONE = ratelimit.Limit(
-    "otp-wrong-phone", max_hits=5, window_seconds=900, lock_seconds=900
+    "otp-wrong-phone",
+    max_hits=5,
+    window_seconds=900,
+    lock_seconds=900,
+    when_down=ratelimit.WhenDown.FAIL_CLOSED,
+    why="An uncounted guess at a six-digit code would unlock the number for guessing.",
 )
 WRONG_CODES_PER_CLIENT = ratelimit.Limit(
-    "otp-wrong-ip", max_hits=20, window_seconds=900, lock_seconds=900
+    "otp-wrong-ip",
+    max_hits=1000,
+    window_seconds=900,
+    lock_seconds=900,
+    when_down=ratelimit.WhenDown.FAIL_CLOSED,
+    why="Guessing across many numbers from one address must stay bounded.",
 )
 
 

@@ -53,6 +53,10 @@ COURIER_SIMULATOR = env_bool("COURIER_SIMULATOR", DEBUG)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Proxies (addresses or networks, e.g. "10.0.0.0/8") whose X-Forwarded-For is believed when
+# telling who a client is (preorder_shop/client.py). None by default: a forged header counts
+# for nothing unless the request really came through one of these.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -9,17 +9,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import services
+from .client import client_key
 from .customer_session import sign_in, sign_out
 from .exceptions import DomainError
 from .forms import RequestCodeForm, VerifyCodeForm
 from .phone import national_format
 
 PENDING_KEY = "signin_pending"
-
-
-def _client_ip(request: HttpRequest) -> str:
-    # Behind a proxy, configure it to set REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips).
-    return request.META.get("REMOTE_ADDR", "unknown")
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -35,7 +31,7 @@ def signin(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         phone = form.cleaned_data["phone"]
         try:
-            code = services.request_code(phone=phone, client_ip=_client_ip(request))
+            code = services.request_code(phone=phone, client_ip=client_key(request))
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
@@ -61,7 +57,7 @@ def signin_verify(request: HttpRequest) -> HttpResponse:
                 phone=pending["phone"],
                 name=pending["name"],
                 code=form.cleaned_data["code"],
-                client_ip=_client_ip(request),
+                client_ip=client_key(request),
                 language=request.LANGUAGE_CODE,
             )
         except DomainError as exc:
@@ -88,7 +84,7 @@ def signin_resend(request: HttpRequest) -> HttpResponse:
     if not pending:
         return redirect("signin")
     try:
-        code = services.request_code(phone=pending["phone"], client_ip=_client_ip(request))
+        code = services.request_code(phone=pending["phone"], client_ip=client_key(request))
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

@@ -1,0 +1,90 @@
+"""Guessing numbers is slowed: lookups of reservation or order numbers that are not the
+customer's own are counted, and past the limit the customer gets 429 with Retry-After.
+
+Keyed on the signed-in customer (a dropped cookie does not reset it: signing in again is the
+same customer) and, as a CGNAT-high ceiling against floods from many accounts, on the client
+address. Signed-out requests never look a number up (customer_required sends them to sign-in
+first, the API answers 401), so there is nothing for them to guess; their sign-in is what
+the per-address limits of preorder_shop.services bound. A real customer opens only links to
+their own numbers: misses come from typos and stale bookmarks, far below the limit.
+
+Both limits fail open while Redis is down: a miss reveals nothing (lookups are scoped to
+the customer's own rows), so an uncounted guess costs only speed, and failing closed would
+stop every customer reading their own order during an outage.
+"""
+
+import functools
+from collections.abc import Callable
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from . import ratelimit
+from .client import client_key
+from .exceptions import RateLimited
+
+MISSES_PER_CUSTOMER = ratelimit.Limit(
+    "number-miss-customer",
+    max_hits=20,
+    window_seconds=900,
+    lock_seconds=900,
+    when_down=ratelimit.WhenDown.FAIL_OPEN,
+    why="A miss reveals nothing; customers must still read their own orders.",
+)
+MISSES_PER_ADDRESS = ratelimit.Limit(
+    "number-miss-address",
+    max_hits=1000,
+    window_seconds=900,
+    lock_seconds=900,
+    when_down=ratelimit.WhenDown.FAIL_OPEN,
+    why="A miss reveals nothing; customers must still read their own orders.",
+)
+
+
+def _subjects(request: HttpRequest) -> list[tuple[ratelimit.Limit, str]]:
+    subjects = [(MISSES_PER_ADDRESS, client_key(request))]
+    if request.customer_id is not None:
+        subjects.append((MISSES_PER_CUSTOMER, str(request.customer_id)))
+    return subjects
+
+
+def _too_many(request: HttpRequest, wait: int) -> HttpResponse:
+    refusal = RateLimited(
+        _("Too many numbers that are not yours were looked up."), retry_after=wait
+    )
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"error": "rate_limited", "message": refusal.message, "retry_after": wait},
+            status=429,
+            headers={"Retry-After": str(wait)},
+        )
+    response = render(request, "rate_limited.html", {"message": refusal.message}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def guessing_slowed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """For views that look up a number from the URL: refuse while locked, count a 404."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        subjects = _subjects(request)
+        wait = max(ratelimit.blocked_for(limit, subject) for limit, subject in subjects)
+        if wait:
+            return _too_many(request, wait)
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404:
+            _count_miss(subjects)
+            raise
+        if response.status_code == 404:
+            _count_miss(subjects)
+        return response
+
+    return wrapper
+
+
+def _count_miss(subjects: list[tuple[ratelimit.Limit, str]]) -> None:
+    for limit, subject in subjects:
+        ratelimit.hit(limit, subject)
