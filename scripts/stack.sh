@@ -63,6 +63,17 @@ ensure_package() {  # ensure_package COMMAND DEBIAN_PACKAGE
     fi
 }
 
+# The browser tests drive Debian's Chromium; without a Korean font it draws Korean as boxes.
+ensure_browser() {
+    ensure_package chromium chromium
+    if ! fc-list 2>/dev/null | grep -qi nanum; then
+        [ "$(id -u)" = 0 ] || die "a Korean font is missing. Install it with: sudo apt-get install fonts-nanum"
+        say "Installing fonts-nanum from Debian's packages"
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-nanum >/dev/null
+    fi
+}
+
 pg_bin() {
     local dir
     for dir in /usr/lib/postgresql/15/bin /usr/lib/postgresql/*/bin; do
