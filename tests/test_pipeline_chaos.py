@@ -8,18 +8,13 @@ variant, with exactly one history row and one notification each.
 
 import datetime as dt
 import itertools
-import os
 import random
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 
@@ -32,49 +27,13 @@ from orders.tests.factories import RatePlanFactory
 from preorder_shop.models import OutboxMessage
 from reservations.demo import ensure_synthetic_reservations
 from reservations.tests.factories import CampaignFactory, VariantFactory
+from tests.processes import start_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ORDERS = 5000
 VARIANTS = 4
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def start_worker(queue: str, name: str) -> subprocess.Popen:
-    """A real worker process on the test database and the test broker, one task at a time."""
-    db = settings.DATABASES["default"]
-    credentials = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "PIPELINE_BATCH_SIZE": "25",
-    }
-    return subprocess.Popen(  # noqa: S603 - our own worker, fixed arguments
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "preorder_shop",
-            "worker",
-            "--pool",
-            "solo",
-            "-Q",
-            queue,
-            "-n",
-            f"{name}@chaos",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel",
-            "WARNING",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 def dispatch(queue: str, variant_ids: list[int]) -> None:
