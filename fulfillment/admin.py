@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from orders.models import Order
+from preorder_shop.admin_filters import CheckedFilters
 from preorder_shop.exceptions import DomainError
 from preorder_shop.identifiers import ORDER_NUMBER, IdentifierField, NumberSearch
 
@@ -46,7 +47,7 @@ class StockLotForm(forms.ModelForm):
 
 
 @admin.register(StockLot)
-class StockLotAdmin(admin.ModelAdmin):
+class StockLotAdmin(CheckedFilters, admin.ModelAdmin):
     form = StockLotForm
     list_display = ["reference", "variant", "quantity", "arrives_at"]
     list_filter = ["variant__campaign", "variant__model_name"]
@@ -58,7 +59,7 @@ class StockLotAdmin(admin.ModelAdmin):
 
 
 @admin.register(Allocation)
-class AllocationAdmin(NumberSearch, admin.ModelAdmin):
+class AllocationAdmin(CheckedFilters, NumberSearch, admin.ModelAdmin):
     list_display = [
         "reservation_number",
         "position",
@@ -150,7 +151,7 @@ class PlaceHoldForm(forms.Form):
 
 
 @admin.register(OrderHold)
-class OrderHoldAdmin(NumberSearch, admin.ModelAdmin):
+class OrderHoldAdmin(CheckedFilters, NumberSearch, admin.ModelAdmin):
     """Holds are placed through the "Place a hold" form (holds.place_hold) and ended by the
     "Release" action (holds.release_hold); rows are never edited or deleted."""
 
@@ -278,7 +279,7 @@ def _order_link(order: Order) -> str:
 
 
 @admin.register(HoldAlert)
-class HoldAlertAdmin(NumberSearch, admin.ModelAdmin):
+class HoldAlertAdmin(CheckedFilters, NumberSearch, admin.ModelAdmin):
     """Courier events for orders on hold: recorded as they happened; staff resolve them."""
 
     list_display = [
@@ -336,7 +337,7 @@ class HoldAlertAdmin(NumberSearch, admin.ModelAdmin):
 
 
 @admin.register(QueueException)
-class QueueExceptionAdmin(NumberSearch, admin.ModelAdmin):
+class QueueExceptionAdmin(CheckedFilters, NumberSearch, admin.ModelAdmin):
     """Staff moves to preparing past ready lower positions, each with its reason."""
 
     list_display = [

@@ -7,6 +7,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from preorder_shop.admin import PERSONAL_DATA_PERMISSION
+from preorder_shop.admin_filters import CheckedFilters
 from preorder_shop.identifiers import NumberSearch
 from preorder_shop.models import OutboxMessage
 
@@ -15,7 +16,7 @@ from .models import Order, OrderTransition, RatePlan
 
 
 @admin.register(RatePlan)
-class RatePlanAdmin(admin.ModelAdmin):
+class RatePlanAdmin(CheckedFilters, admin.ModelAdmin):
     list_display = ["name", "campaign", "monthly_fee_krw", "data_allowance_gb", "is_active"]
     list_filter = ["campaign", "is_active"]
 
@@ -61,7 +62,7 @@ PERSONAL_FIELDS = [*services.ADDRESS_FIELDS, "port_in_number"]
 
 
 @admin.register(Order)
-class OrderAdmin(NumberSearch, admin.ModelAdmin):
+class OrderAdmin(CheckedFilters, NumberSearch, admin.ModelAdmin):
     list_display = [
         "number",
         "reservation_number",

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import outbox
+from .admin_filters import CheckedFilters
 from .models import Customer, OneTimeCode, Operation, OutboxMessage
 
 PERSONAL_DATA_PERMISSION = "preorder_shop.view_personal_data"
@@ -16,7 +17,7 @@ class PersonalDataMaskMixin:
 
 
 @admin.register(Customer)
-class CustomerAdmin(PersonalDataMaskMixin, admin.ModelAdmin):
+class CustomerAdmin(CheckedFilters, PersonalDataMaskMixin, admin.ModelAdmin):
     list_display = ["masked_name", "masked_phone", "created_at", "last_signed_in_at"]
     search_fields = ["phone__endswith"]
     search_help_text = _("Search by the last 4 digits of the mobile number.")
@@ -47,7 +48,7 @@ class CustomerAdmin(PersonalDataMaskMixin, admin.ModelAdmin):
 
 
 @admin.register(OneTimeCode)
-class OneTimeCodeAdmin(admin.ModelAdmin):
+class OneTimeCodeAdmin(CheckedFilters, admin.ModelAdmin):
     list_display = ["__str__", "created_at", "expires_at", "used_at"]
     fields = ["created_at", "expires_at", "used_at"]
     readonly_fields = fields
@@ -61,7 +62,7 @@ class OneTimeCodeAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(PersonalDataMaskMixin, admin.ModelAdmin):
+class OutboxMessageAdmin(CheckedFilters, PersonalDataMaskMixin, admin.ModelAdmin):
     """Read-only: rows change only by being sent, or by "Retry now" through the outbox."""
 
     list_display = [
@@ -153,7 +154,7 @@ class OutboxMessageAdmin(PersonalDataMaskMixin, admin.ModelAdmin):
 
 
 @admin.register(Operation)
-class OperationAdmin(admin.ModelAdmin):
+class OperationAdmin(CheckedFilters, admin.ModelAdmin):
     """The operations log, read-only: rows are written by the operations themselves."""
 
     list_display = ["at", "action", "reference", "actor_kind", "who", "summary"]

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from preorder_shop.admin_filters import CheckedFilters
 from preorder_shop.exceptions import DomainError
 from preorder_shop.identifiers import NumberSearch
 
@@ -16,7 +17,7 @@ class VariantInline(admin.TabularInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(CheckedFilters, admin.ModelAdmin):
     list_display = [
         "name",
         "slug",
@@ -53,14 +54,14 @@ class CampaignAdmin(admin.ModelAdmin):
 
 
 @admin.register(Variant)
-class VariantAdmin(admin.ModelAdmin):
+class VariantAdmin(CheckedFilters, admin.ModelAdmin):
     list_display = ["__str__", "campaign", "price_krw"]
     list_filter = ["campaign", "model_name"]
     search_fields = ["model_name", "colour"]
 
 
 @admin.register(Reservation)
-class ReservationAdmin(NumberSearch, admin.ModelAdmin):
+class ReservationAdmin(CheckedFilters, NumberSearch, admin.ModelAdmin):
     list_display = [
         "number",
         "position",
