@@ -88,10 +88,13 @@ def hit(limit: Limit, subject: str) -> int:
 
 
 def reset(limit: Limit, subject: str) -> None:
+    """Forget `subject`'s hits. Only ever lightens a limit, so while Redis is down it is
+    skipped whatever the policy: the count stands, the safe side, and the request that
+    already did its work (a sign-in committed) is not turned into an error."""
     try:
         _client().delete(limit.key(subject))
     except UNREACHABLE as error:
-        _when_unreachable(limit, error, fallback=0)
+        logger.warning("Rate limit %s: not reset, Redis is unreachable (%s)", limit.name, error)
 
 
 # Takes back one hit, never below zero and never reviving an expired key.
@@ -105,8 +108,8 @@ return 0
 
 def refund(limit: Limit, subject: str) -> None:
     """Take back a hit counted before it was judged, once it turns out not to count (a
-    right code counted as a possible wrong one)."""
+    right code counted as a possible wrong one). Skipped while Redis is down, like reset."""
     try:
         _client().eval(_REFUND, 1, limit.key(subject))
     except UNREACHABLE as error:
-        _when_unreachable(limit, error, fallback=0)
+        logger.warning("Rate limit %s: not refunded, Redis unreachable (%s)", limit.name, error)

@@ -59,3 +59,10 @@ def test_no_code_is_compared_while_guesses_cannot_be_counted(redis_down, monkeyp
     with pytest.raises(redis.ConnectionError):
         services.verify_code(phone="+821012345678", name="김민수", code="482915", client_ip=IP)
     assert compared == []
+
+
+def test_a_reset_or_refund_that_cannot_reach_redis_is_skipped(redis_down):
+    # Both only lighten a limit: skipping them leaves the count standing (the safe side)
+    # and does not turn a sign-in that already committed into an error page.
+    ratelimit.reset(services.WRONG_CODES_PER_PHONE, "+821012345678")
+    ratelimit.refund(services.WRONG_CODES_PER_CLIENT, IP)
