@@ -28,6 +28,9 @@ def production_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in HARDENING_OVERRIDES}
     env.pop("SECRET_KEY", None)
     env.pop("COURIER_WEBHOOK_SECRET", None)
+    # The browser suite sets this for its own process (tests/browser/conftest.py); a
+    # production environment never has it, and check --deploy rightly refuses it.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env.update(
         DJANGO_SETTINGS_MODULE="preorder_shop.settings",
         DEBUG="0",
