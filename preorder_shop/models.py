@@ -47,11 +47,11 @@ class Customer(models.Model):
 class OneTimeCode(models.Model):
     """A 6-digit sign-in code, stored only as a keyed hash. Single use, short-lived."""
 
-    phone = models.CharField(max_length=16)
-    code_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
+    phone = models.CharField(_("mobile number"), max_length=16)
+    code_hash = models.CharField(_("code hash"), max_length=64)
+    created_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("one-time code")
@@ -93,7 +93,7 @@ class OutboxMessage(models.Model):
     language = models.CharField(_("language"), max_length=8, default="ko")
     payload = models.JSONField(_("payload"), default=dict, blank=True)
     # Secrets (one-time codes) are wiped from the payload once the message is final.
-    redact_when_final = models.BooleanField(default=False)
+    redact_when_final = models.BooleanField(_("redact when final"), default=False)
     # Unique and indexed through Meta rather than unique=/db_index=, which on PostgreSQL add
     # a second LIKE-pattern index per column: nothing searches these by prefix, and batch
     # queuing (a million allocation notices) pays for every index on every row.

@@ -201,14 +201,14 @@ class Reservation(models.Model):
     )
     # Which of the customer's per-campaign slots (1..limit) this reservation occupies; a
     # partial unique index on it is what makes the limit hold under concurrency.
-    slot = models.PositiveSmallIntegerField(editable=False)
+    slot = models.PositiveSmallIntegerField(_("slot"), editable=False)
     status = models.CharField(
         _("status"),
         max_length=16,
         choices=ReservationStatus.choices,
         default=ReservationStatus.ACTIVE,
     )
-    idempotency_key = models.UUIDField(editable=False)
+    idempotency_key = models.UUIDField(_("idempotency key"), editable=False)
     created_at = models.DateTimeField(_("reserved at"), default=timezone.now, editable=False)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancelled_by = models.CharField(
