@@ -250,4 +250,5 @@ class OrderTransition(ActedBy):
         ]
 
     def __str__(self) -> str:
-        return f"{self.from_status} → {self.to_status}"
+        # The labels, not the stored values: admin shows this on every history row.
+        return f"{self.get_from_status_display()} → {self.get_to_status_display()}"

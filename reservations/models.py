@@ -319,5 +319,17 @@ class ReservationChange(ActedBy):
             *ActedBy.constraints("reservation_change"),
         ]
 
+    def value_label(self, value: str) -> str:
+        """A stored from/to value in words: admin shows these on every history row."""
+        if not value:
+            return "—"
+        if self.field == ChangedField.FESTIVAL_DRAW:
+            return _("won a pickup slot") if value == "won" else value
+        choices = ReservationStatus if self.field == ChangedField.STATUS else Fulfilment
+        return choices(value).label if value in choices.values else value
+
     def __str__(self) -> str:
-        return f"{self.reservation}: {self.field} {self.from_value} → {self.to_value}"
+        return (
+            f"{self.reservation}: {self.get_field_display()} "
+            f"{self.value_label(self.from_value)} → {self.value_label(self.to_value)}"
+        )
