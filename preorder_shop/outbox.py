@@ -11,10 +11,12 @@ happens. Tests pass `now` to drive the clock; it is then used for every stamp of
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Case, F, JSONField, Value, When
 from django.template import Context
 from django.template.loader import get_template
@@ -26,11 +28,16 @@ from .models import OutboxChannel, OutboxMessage, OutboxStatus
 from .phone import mask_phone
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_ATTEMPTS = 5
 SENDING_LEASE = dt.timedelta(minutes=5)  # a claim older than this belongs to a dead worker
 SWEEP_BATCH = 200
 LEASE_EXPIRED_ERROR = "No result within the sending lease (worker lost?)."
+# A claimed row's reads and its result are tried again on a new connection when the one they
+# ran on is lost (a database restart takes well under a second): 0.25 + 0.5 + ... = 5 s.
+RECONNECT_TRIES = 6
+RECONNECT_PAUSE = 0.25
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -213,9 +220,27 @@ def _finish(message: OutboxMessage, *, error: str | None, now: dt.datetime) -> N
         )
     if fields["status"] != OutboxStatus.PENDING and message.redact_when_final:
         fields["payload"] = {}
-    OutboxMessage.objects.filter(
+    claim = OutboxMessage.objects.filter(
         pk=message.pk, status=OutboxStatus.SENDING, claimed_at=message.claimed_at
-    ).update(**fields)
+    )
+    _reconnecting(lambda: claim.update(**fields))
+
+
+def _reconnecting(operation: Callable[[], T]) -> T:
+    """Run one statement of a claimed row, again on a new connection if its connection was
+    lost. Without this a row whose message has left (or whose read failed after the claim)
+    stays "sending" until SENDING_LEASE runs out and is then sent a second time. Both
+    statements are safe to repeat: a read, and a result write guarded by the claim."""
+    for attempt in range(1, RECONNECT_TRIES):
+        try:
+            return operation()
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block:
+                raise
+            logger.warning("outbox: database connection lost, trying again (%s)", attempt)
+            connection.close()
+            time.sleep(RECONNECT_PAUSE * attempt)
+    return operation()
 
 
 def _send_claimed(message: OutboxMessage, *, now: dt.datetime | None) -> None:
@@ -243,7 +268,7 @@ def deliver(message_id: int, *, now: dt.datetime | None = None) -> bool:
     """
     if not _claim(message_id, now or timezone.now()):
         return False
-    _send_claimed(OutboxMessage.objects.get(pk=message_id), now=now)
+    _send_claimed(_reconnecting(lambda: OutboxMessage.objects.get(pk=message_id)), now=now)
     return True
 
 

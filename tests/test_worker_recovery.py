@@ -64,3 +64,38 @@ def test_every_project_task_retries_on_a_lost_connection():
     assert len(ours) >= 8
     for name, task in ours.items():
         assert {OperationalError, InterfaceError} <= set(task.autoretry_for), name
+
+
+class ChannelThatOutlivesItsConnection:
+    """Hands the message over, and meanwhile the database restarts: the worker's connection
+    is gone by the time the result is written."""
+
+    sent: list[str] = []
+
+    def send(self, *, recipient: str, subject: str, body: str, idempotency_key: str) -> None:
+        self.sent.append(idempotency_key)
+        kill_this_process_connection()
+
+
+def test_a_message_sent_while_the_connection_was_lost_is_recorded_as_sent(settings):
+    settings.OUTBOX_CHANNELS = {
+        **settings.OUTBOX_CHANNELS,
+        "sms": f"{__name__}.ChannelThatOutlivesItsConnection",
+    }
+    ChannelThatOutlivesItsConnection.sent.clear()
+    message = outbox.queue_message(
+        channel=OutboxChannel.SMS,
+        recipient=CustomerFactory().phone,
+        template_key="signin.code",
+        payload={"code": "123456", "minutes": 5},
+        idempotency_key="sent-then-lost",
+    )
+
+    assert outbox.deliver(message.pk) is True
+
+    # Recorded at once, not left "sending" for the lease to run out and the sweep to send
+    # the same message a second time.
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.SENT
+    assert outbox.sweep(now=message.sent_at + outbox.SENDING_LEASE * 2) == 0
+    assert ChannelThatOutlivesItsConnection.sent == ["sent-then-lost"]
