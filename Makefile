@@ -1,5 +1,5 @@
 # The two commands: `make run` (whole stack with a demo campaign) and `make test`.
-.PHONY: run test lint format bench bench-fulfillment messages
+.PHONY: run test lint format bench bench-fulfillment bench-lighthouse messages
 
 run:
 	bash scripts/run.sh
@@ -18,6 +18,9 @@ bench:
 
 bench-fulfillment:
 	bash bench/fulfillment.sh $(ARGS)
+
+bench-lighthouse:
+	bash bench/lighthouse.sh $(ARGS)
 
 messages:
 	.venv/bin/python manage.py makemessages -l ko --ignore=.venv --ignore=bench
