@@ -68,7 +68,9 @@ class OneTimeCode(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"code for {mask_phone(self.phone)} at {self.created_at:%Y-%m-%d %H:%M}"
+        # Admin's title and breadcrumb for the row: in the page's language, and without a
+        # time (the list's columns show the times, in Seoul time).
+        return _("code for %(phone)s") % {"phone": mask_phone(self.phone)}
 
 
 class OutboxChannel(models.TextChoices):
