@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -328,7 +328,7 @@ class HoldAlertAdmin(CheckedFilters, NumberSearch, admin.ModelAdmin):
     @admin.display(description=_("courier event"))
     def event(self, obj: HoldAlert) -> str:
         e = obj.courier_event
-        when = timezone.localtime(e.occurred_at).strftime("%Y-%m-%d %H:%M")
+        when = formats.date_format(timezone.localtime(e.occurred_at), "SHORT_DATETIME_FORMAT")
         return f"{e.get_kind_display()} · {e.courier} {e.tracking_number} · {when}"
 
     @admin.display(description=_("hold reason"))

@@ -2,7 +2,7 @@ import datetime as dt
 
 from django.contrib import admin
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -12,7 +12,7 @@ from preorder_shop.identifiers import NumberSearch
 from preorder_shop.models import OutboxMessage
 
 from . import services
-from .models import Order, OrderTransition, RatePlan
+from .models import Order, OrderStatus, OrderTransition, RatePlan
 
 
 @admin.register(RatePlan)
@@ -153,11 +153,22 @@ class OrderAdmin(CheckedFilters, NumberSearch, admin.ModelAdmin):
             "<div>{} · {} · {} · {}</div>",
             (
                 (
-                    m.created_at.strftime("%Y-%m-%d %H:%M"),
-                    m.template_key,
-                    m.channel,
+                    # In Seoul time and the page's format, like every other time in admin.
+                    formats.date_format(timezone.localtime(m.created_at), "SHORT_DATETIME_FORMAT"),
+                    _notice_label(m.template_key),
+                    m.get_channel_display(),
                     m.get_status_display(),
                 )
                 for m in rows
             ),
         )
+
+
+def _notice_label(template_key: str) -> str:
+    """ "order.preparing" in words, the status the message told the customer about, with the
+    key the outbox list filters by."""
+    status = template_key.removeprefix("order.")
+    if status in OrderStatus.values:
+        label = _("%(status)s notice") % {"status": OrderStatus(status).label}
+        return f"{label} ({template_key})"
+    return template_key

@@ -5,6 +5,7 @@ from django.utils.translation import ngettext
 from . import outbox
 from .admin_filters import CheckedFilters
 from .models import Customer, OneTimeCode, Operation, OutboxMessage
+from .phone import mask_phone
 
 PERSONAL_DATA_PERMISSION = "preorder_shop.view_personal_data"
 
@@ -49,8 +50,8 @@ class CustomerAdmin(CheckedFilters, PersonalDataMaskMixin, admin.ModelAdmin):
 
 @admin.register(OneTimeCode)
 class OneTimeCodeAdmin(CheckedFilters, admin.ModelAdmin):
-    list_display = ["__str__", "created_at", "expires_at", "used_at"]
-    fields = ["created_at", "expires_at", "used_at"]
+    list_display = ["masked_phone", "created_at", "expires_at", "used_at"]
+    fields = ["masked_phone", "created_at", "expires_at", "used_at"]
     readonly_fields = fields
     ordering = ["-created_at"]
 
@@ -59,6 +60,10 @@ class OneTimeCodeAdmin(CheckedFilters, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("mobile number"))
+    def masked_phone(self, obj: OneTimeCode) -> str:
+        return mask_phone(obj.phone)
 
 
 @admin.register(OutboxMessage)

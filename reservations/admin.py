@@ -7,7 +7,7 @@ from preorder_shop.exceptions import DomainError
 from preorder_shop.identifiers import NumberSearch
 
 from . import services
-from .models import Campaign, CancelledBy, Reservation, Variant
+from .models import Campaign, CancelledBy, Reservation, ReservationChange, Variant
 
 
 class VariantInline(admin.TabularInline):
@@ -60,6 +60,30 @@ class VariantAdmin(CheckedFilters, admin.ModelAdmin):
     search_fields = ["model_name", "colour"]
 
 
+class ReservationChangeInline(admin.TabularInline):
+    """The reservation's history, read-only, with stored values named in words."""
+
+    model = ReservationChange
+    fields = ["at", "field", "from_label", "to_label", "actor_kind", "actor_user", "actor_label"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("from"))
+    def from_label(self, obj: ReservationChange) -> str:
+        return obj.value_label(obj.from_value)
+
+    @admin.display(description=_("to"))
+    def to_label(self, obj: ReservationChange) -> str:
+        return obj.value_label(obj.to_value)
+
+
 @admin.register(Reservation)
 class ReservationAdmin(CheckedFilters, NumberSearch, admin.ModelAdmin):
     list_display = [
@@ -80,6 +104,7 @@ class ReservationAdmin(CheckedFilters, NumberSearch, admin.ModelAdmin):
     ordering = ["position"]
     show_full_result_count = False
     actions = ["cancel_selected"]
+    inlines = [ReservationChangeInline]
     fields = [
         "number",
         "position",
