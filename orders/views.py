@@ -11,6 +11,7 @@ from preorder_shop.customer_session import customer_required
 from preorder_shop.exceptions import DomainError
 from preorder_shop.guessing import guessing_slowed
 from preorder_shop.identifiers import ORDER_NUMBER
+from preorder_shop.pages import page_facts
 from reservations.models import Fulfilment, Reservation
 from reservations.selectors import customer_reservations, queue_standing, reservation_timeline
 
@@ -245,4 +246,7 @@ def order_api(request: HttpRequest, number: str) -> JsonResponse:
     )
     if not order:
         return JsonResponse({"error": "not_found"}, status=404)
-    return JsonResponse(selectors.order_status(order).as_json())
+    # Upper apps add their facts (fulfilment: expected_delivery, null without a held unit).
+    return JsonResponse(
+        {**selectors.order_status(order).as_json(), **page_facts("order_api", order=order)}
+    )

@@ -1,14 +1,21 @@
 """Pages that span the layers, without a lower app importing an upper one.
 
-Two registries, filled by apps in their AppConfig.ready() (so what is registered is fixed
+Three registries, filled by apps in their AppConfig.ready() (so what is registered is fixed
 once the apps are loaded, and nothing registers on import by accident):
 
 - Panels: an upper app contributes content to a named slot of a lower app's page. The
   lower app's template renders the slot, `{% panels "reservation_page" reservation=... %}`
   (preorder_shop/templatetags/panels.py), passing the page's objects; each panel's context
   function gets them and returns its template's context, or None to show nothing. Fulfilment
-  adds "a phone is reserved for you", the festival draw and stock arrivals; support and
-  events will add notices and banners the same way.
+  adds "a phone is reserved for you", the festival draw, stock arrivals and, on each option
+  of the campaign page's phone chooser ("variant_option", given the option's variant ids),
+  the next lot's expected arrival; support and events will add notices and banners the same
+  way.
+- Facts: the same for data rather than HTML. An upper app contributes a named value to a
+  slot of a lower app's JSON or message; the lower app asks `page_facts("order_api",
+  order=...)` and merges the dict it gets ({name: value}). Fulfilment adds the expected
+  delivery to the order API and to notification texts ({% facts %},
+  preorder_shop/templatetags/facts.py, rendered in the message's language).
 - Page names: the app that owns the page showing a lower app's object names its URL here,
   so the lower app can link to it (`page_url("reservation", number=...)`) without knowing
   which app that is.
@@ -21,8 +28,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 # Every slot a page renders; registering for another is a mistake caught at start-up.
-SLOTS = frozenset({"campaign_page", "campaign_page_end", "reservation_page", "order_page"})
+SLOTS = frozenset(
+    {"campaign_page", "campaign_page_end", "variant_option", "reservation_page", "order_page"}
+)
 PAGES = frozenset({"reservation"})
+# Every slot that asks for facts: the order API's JSON, and a notification's text (whose
+# facts get the message's payload as keywords).
+FACT_SLOTS = frozenset({"order_api", "notification"})
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,7 @@ class Panel:
 
 _panels: dict[str, list[Panel]] = {slot: [] for slot in SLOTS}
 _pages: dict[str, str] = {}
+_facts: dict[str, dict[str, Callable[..., object]]] = {slot: {} for slot in FACT_SLOTS}
 
 
 def add_panel(
@@ -55,6 +68,22 @@ def render_panels(slot: str, request, **objects) -> str:
         if context is not None:
             parts.append(render_to_string(panel.template, {**objects, **context}, request))
     return "".join(parts)
+
+
+def add_fact(slot: str, name: str, value: Callable[..., object]) -> None:
+    """Contribute `name` to `slot`: value(**objects) -> a JSON-able value (None for
+    "nothing to say", which the caller still shows, e.g. as null)."""
+    if slot not in FACT_SLOTS:
+        raise ValueError(f"unknown fact slot {slot!r}; slots are {sorted(FACT_SLOTS)}")
+    registered = _facts[slot].get(name)
+    if registered is not None and registered is not value:
+        raise ValueError(f"fact {name!r} of slot {slot!r} is registered twice")
+    _facts[slot][name] = value
+
+
+def page_facts(slot: str, **objects) -> dict[str, object]:
+    """{name: value} of every fact registered for `slot`, for these objects."""
+    return {name: value(**objects) for name, value in _facts[slot].items()}
 
 
 def name_page(kind: str, url_name: str) -> None:
