@@ -1,0 +1,382 @@
+"""The Lighthouse budget: five storefront pages at Lighthouse's mobile profile, against a
+production-like server.
+
+Run by bench/lighthouse.sh (`make bench-lighthouse`), which has started PostgreSQL and
+Redis, exported DATABASE_URL and REDIS_URL, and installed Lighthouse from npm into
+.local/lighthouse. This driver:
+
+1. recreates the database preorder_shop_bench_lighthouse on the same server (the dev data
+   is untouched), migrates it, collects static files, seeds the demo campaign (seed_demo)
+   and uses Redis database 2, the benchmarks' own (do not run `make bench` at the same time);
+2. creates one customer with a reservation, a unit held for it and a submitted order, and a
+   signed-in session for them (as sign-in leaves it);
+3. starts gunicorn with preorder_shop/gunicorn.py and the production settings, DEBUG off:
+   WhiteNoise serves the static files. Plain HTTP on the loopback has no TLS, so the
+   HTTPS-only settings that would break it are switched off through their environment
+   variables: SECURE_SSL_REDIRECT (else every page is a redirect to https://) and the
+   Secure flag of the session and CSRF cookies (else Chromium drops them). HSTS needs nothing:
+   Django sends it only over HTTPS. Lighthouse treats 127.0.0.1 as a secure origin;
+4. runs Lighthouse RUNS times per page (default mobile emulation and simulated throttling,
+   headless Chromium), in Korean (Accept-Language), the customer's pages with the session
+   cookie (--extra-headers), and keeps every JSON report in .local/lighthouse-reports/;
+5. prints the medians against the budget and, for each missed budget, the audits that
+   failed; exits 1 when a budget is missed.
+"""
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import runpy
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+# Run as a script, so this folder is on sys.path.
+from stores import reset_stores, with_path
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE = ROOT / ".local" / "lighthouse-bench"
+REPORTS = ROOT / ".local" / "lighthouse-reports"
+LIGHTHOUSE = ROOT / ".local" / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
+CHROME_PATH = "/usr/bin/chromium"
+CHROME_FLAGS = "--headless=new --no-sandbox"
+BENCH_DATABASE = "preorder_shop_bench_lighthouse"
+BENCH_REDIS_DB = 2
+GUNICORN_CONFIG = "preorder_shop/gunicorn.py"
+ACCEPT_LANGUAGE = {"ko": "ko-KR,ko;q=0.9", "en": "en-US,en;q=0.9"}
+
+CATEGORIES = {
+    "performance": "performance",
+    "accessibility": "accessibility",
+    "best-practices": "best practices",
+    "seo": "SEO",
+}
+# The lowest median score (0-100) each category may have; SEO only on public pages.
+BUDGET = {"performance": 95, "accessibility": 100, "best-practices": 100, "seo": 100}
+
+
+def say(message: str) -> None:
+    print(f"==> {message}", file=sys.stderr, flush=True)
+
+
+def bench_environment() -> dict[str, str]:
+    """The environment of the driver and of gunicorn: production settings, private stores."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "preorder_shop.settings",
+        "DATABASE_URL": with_path(os.environ["DATABASE_URL"], f"/{BENCH_DATABASE}"),
+        "REDIS_URL": with_path(os.environ["REDIS_URL"], f"/{BENCH_REDIS_DB}"),
+        "CELERY_BROKER_URL": with_path(os.environ["REDIS_URL"], f"/{BENCH_REDIS_DB}"),
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "COURIER_WEBHOOK_SECRET": secrets.token_urlsafe(32),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        # Plain HTTP on the loopback: see the module docstring.
+        "SECURE_SSL_REDIRECT": "0",
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
+        "STATIC_ROOT": str(STATE / "static"),
+    }
+
+
+def prepare() -> tuple[dict[str, tuple[str, bool]], str]:
+    """Seed the fresh database; return the pages {name: (path, public)} and the customer's
+    session cookie ("name=value")."""
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    from reservations.demo import DEMO_SLUG
+
+    say(f"Migrating {BENCH_DATABASE}, collecting static files, seeding the demo campaign")
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    with open(os.devnull, "w") as quiet:
+        call_command("seed_demo", stdout=quiet)
+    reservation, order, cookie = create_customer_with_order()
+    pages = {
+        "landing": ("/", True),
+        "campaign": (f"/c/{DEMO_SLUG}/", True),
+        "sign-in": ("/signin/", True),
+        "reservation": (f"/my/reservations/{reservation}/", False),
+        "order": (f"/my/orders/{order}/", False),
+    }
+    return pages, cookie
+
+
+def create_customer_with_order() -> tuple[str, str, str]:
+    """A customer who reserved, was given a unit and submitted the order form, signed in.
+
+    Return the reservation number, the order number and the session cookie.
+    """
+    import uuid
+
+    from django.conf import settings
+    from django.contrib.sessions.backends.cached_db import SessionStore
+    from django.core.management import call_command
+
+    from orders.models import JoinType, RatePlan
+    from orders.services import open_draft, submit_order
+    from preorder_shop.customer_session import SESSION_KEY
+    from preorder_shop.models import Customer
+    from reservations.demo import DEMO_SLUG
+    from reservations.models import Fulfilment, Variant
+    from reservations.services import reserve
+
+    customer = Customer.objects.create(phone="+821055501234", name="김등대")
+    variant = (
+        Variant.objects.select_related("campaign")
+        .filter(campaign__slug=DEMO_SLUG, model_name="iPhone 15 Pro", capacity_gb=256)
+        .order_by("pk")
+        .first()
+    )
+    reservation = reserve(
+        customer_id=customer.pk,
+        variant=variant,
+        fulfilment=Fulfilment.COURIER,
+        idempotency_key=uuid.uuid4(),
+    )
+    with open(os.devnull, "w") as quiet:  # the demo's first wave has arrived: hold a unit
+        call_command("allocate", campaign=DEMO_SLUG, stdout=quiet)
+    draft = open_draft(reservation=reservation, customer=customer)
+    answers = {
+        "plan": RatePlan.objects.filter(campaign=variant.campaign).order_by("pk").first(),
+        "join_type": JoinType.NEW_LINE,
+        "recipient_name": "김등대",
+        "recipient_phone": "+821055501234",
+        "postcode": "04524",
+        "address_line1": "서울특별시 중구 세종대로 110",
+    }
+    order = submit_order(order=draft, customer=customer, values=answers)
+    session = SessionStore()
+    session[SESSION_KEY] = customer.pk
+    session.set_expiry(dt.timedelta(hours=2))
+    session.save()
+    cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+    return reservation.number, order.number, cookie
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen:
+    log = (STATE / "gunicorn.log").open("w")
+    command = [str(Path(sys.executable).parent / "gunicorn"), "preorder_shop.wsgi"]
+    command += ["--config", GUNICORN_CONFIG, "--bind", f"127.0.0.1:{port}"]
+    command += ["--pid", str(STATE / "gunicorn.pid")]
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def wait_until_ready(server: subprocess.Popen, port: int) -> None:
+    """Wait until gunicorn answers and all its workers have booted."""
+    workers = runpy.run_path(str(ROOT / GUNICORN_CONFIG))["workers"]
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited; see {STATE / 'gunicorn.log'}")
+        with contextlib.suppress(OSError), opener.open(f"http://127.0.0.1:{port}/") as response:
+            booted = len(children.read_text().split()) if children.exists() else 0
+            if response.status == 200 and booted == workers:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"gunicorn did not come up; see {STATE / 'gunicorn.log'}")
+
+
+def stop_gunicorn(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+def run_lighthouse(url: str, headers: dict[str, str], report: Path) -> dict | str:
+    """The report, or why Lighthouse could not make one (a 500, say)."""
+    command = [
+        str(LIGHTHOUSE),
+        url,
+        "--output=json",
+        f"--output-path={report}",
+        f"--only-categories={','.join(CATEGORIES)}",
+        f"--chrome-flags={CHROME_FLAGS}",
+        f"--extra-headers={json.dumps(headers)}",
+        "--quiet",
+    ]
+    env = {**os.environ, "CHROME_PATH": CHROME_PATH}
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    if result.returncode != 0 or not report.exists():
+        return f"lighthouse failed ({result.returncode}): {result.stderr.strip()[-500:]}"
+    data = json.loads(report.read_text())
+    if data.get("runtimeError"):
+        return f"lighthouse could not load the page: {data['runtimeError']['message']}"
+    if data["finalDisplayedUrl"] != data["requestedUrl"]:
+        return f"redirected to {data['finalDisplayedUrl']}"
+    return data
+
+
+def scores(report: dict) -> dict[str, float]:
+    return {
+        category: round(100 * (report["categories"][category]["score"] or 0))
+        for category in CATEGORIES
+    }
+
+
+def failing_audits(report: dict, category: str) -> list[tuple[str, str, str]]:
+    """(id, title, value) of the audits that cost the category points in this report.
+
+    For performance: the weighted metrics below 90 and the insights and diagnostics that
+    failed (those carry no weight of their own, but they say what to fix)."""
+    audits = report["audits"]
+    found = []
+    for ref in report["categories"][category]["auditRefs"]:
+        audit = audits[ref["id"]]
+        score, mode = audit.get("score"), audit.get("scoreDisplayMode")
+        if score is None or mode in ("notApplicable", "informative", "manual"):
+            continue
+        limit = 0.9 if category == "performance" else 1
+        if score < limit and (ref["weight"] > 0 or category == "performance"):
+            found.append((ref["id"], audit["title"], audit.get("displayValue", "")))
+    return found
+
+
+def has_noindex(report: dict) -> bool:
+    """Lighthouse's is-crawlable audit fails exactly when the page blocks indexing."""
+    return report["audits"]["is-crawlable"]["score"] == 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="Lighthouse runs per page")
+    parser.add_argument("--lang", choices=sorted(ACCEPT_LANGUAGE), default="ko")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally clauses
+    sys.path.insert(0, str(ROOT))
+    STATE.mkdir(parents=True, exist_ok=True)
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    for old in REPORTS.glob("*.json"):
+        old.unlink()
+    env = bench_environment()
+    os.environ.update(env)
+    say(f"Resetting {BENCH_DATABASE} and Redis database {BENCH_REDIS_DB}")
+    reset_stores(env["DATABASE_URL"], env["REDIS_URL"], BENCH_DATABASE)
+    pages, cookie = prepare()
+    load_before = os.getloadavg()[0]
+
+    port = free_port()
+    say(f"Starting gunicorn on 127.0.0.1:{port}")
+    server = start_gunicorn(env, port)
+    results: dict[str, list[dict]] = {name: [] for name in pages}
+    errors: dict[str, list[str]] = {name: [] for name in pages}
+    try:
+        wait_until_ready(server, port)
+        for run in range(1, args.runs + 1):  # the pages in turn, so a busy minute hits all
+            for name, (path, public) in pages.items():
+                headers = {"Accept-Language": ACCEPT_LANGUAGE[args.lang]}
+                if not public:
+                    headers["Cookie"] = cookie
+                report = REPORTS / f"{name}-{run}.json"
+                say(f"{name} {run}/{args.runs}: {path}")
+                data = run_lighthouse(f"http://127.0.0.1:{port}{path}", headers, report)
+                if isinstance(data, str):
+                    say(f"{name} {run}: {data}")
+                    errors[name].append(data)
+                else:
+                    results[name].append(data)
+    finally:
+        say("Stopping gunicorn")
+        stop_gunicorn(server)
+    missed = print_summary(pages, results, errors, load_before, args)
+    sys.exit(1 if missed else 0)
+
+
+def print_summary(
+    pages: dict, results: dict[str, list[dict]], errors: dict[str, list[str]], load, args
+) -> int:
+    """Print the table of medians and the failing audits; return how many budgets missed."""
+    versions = {r["lighthouseVersion"] for runs in results.values() for r in runs}
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    commit += " (with uncommitted changes)" if dirty else ""
+    print()
+    print(f"commit {commit}; Lighthouse {', '.join(versions) or '?'}, mobile profile (emulated")
+    print("Moto G Power, simulated slow 4G, 4x CPU slowdown), headless Chromium,")
+    print(f"Accept-Language {args.lang}; medians of {args.runs} runs; load average before:")
+    print(f"{load:.2f} on {os.cpu_count()} CPUs; reports in {REPORTS.relative_to(ROOT)}/")
+    print()
+    print(f"{'page':<13}" + "".join(f"{label:>16}" for label in CATEGORIES.values()))
+    print(f"{'budget':<13}" + "".join(f"{'>= ' + str(BUDGET[c]):>16}" for c in CATEGORIES))
+    misses: list[tuple[str, str, str]] = []  # page, category, what
+    for name, (_path, public) in pages.items():
+        runs = results[name]
+        if errors[name]:
+            misses.append((name, "error", f"{len(errors[name])} of {args.runs} runs failed"))
+        cells = []
+        for category in CATEGORIES:
+            if category == "seo" and not public:
+                cells.append("—")
+            elif not runs:
+                cells.append("error")
+            else:
+                median = statistics.median(scores(r)[category] for r in runs)
+                ok = median >= BUDGET[category]
+                cells.append(f"{median:g}{'' if ok else ' MISS'}")
+                if not ok:
+                    misses.append((name, category, f"median {median:g}"))
+        if not public and runs and not all(has_noindex(r) for r in runs):
+            misses.append((name, "noindex", "the page does not carry noindex"))
+        print(f"{name:<13}" + "".join(f"{cell:>16}" for cell in cells))
+    print()
+    print("— SEO is left out on the customer's own pages: they carry noindex, as they must")
+    print("  never be indexed; their budget is that noindex (Lighthouse's is-crawlable fails).")
+    print()
+    if not misses:
+        print("Budget met on every page.")
+        return 0
+    print(f"Budget NOT met ({len(misses)}):")
+    for name, category, what in misses:
+        print(f"  {name}, {CATEGORIES.get(category, category)}: {what}")
+        if category == "error":
+            for message in dict.fromkeys(errors[name]):
+                print(f"      {message}")
+        if category not in CATEGORIES:
+            continue
+        seen: dict[tuple[str, str], list[str]] = {}
+        for report in results[name]:
+            for audit_id, title, value in failing_audits(report, category):
+                seen.setdefault((audit_id, title), []).append(value)
+        for (audit_id, title), values in seen.items():
+            shown = f" ({', '.join(v for v in values if v)})" if any(values) else ""
+            print(f"      {audit_id}: {title} [{len(values)}/{len(results[name])} runs]{shown}")
+    return len(misses)
+
+
+if __name__ == "__main__":
+    main()
