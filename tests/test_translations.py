@@ -40,6 +40,7 @@ class Entry:
     msgctxt: str | None = None
     msgstr: dict[int, str] = field(default_factory=dict)
     flags: set[str] = field(default_factory=set)
+    references: list[str] = field(default_factory=list)  # "#: path:line" comments
     line: int = 0
 
     @property
@@ -74,6 +75,11 @@ def parse_po(path: Path) -> list[Entry]:
         if not line or line.startswith("#~"):
             if not line:
                 finish()
+            continue
+        if line.startswith("#:"):
+            if started and target is not None and target[0] == "msgstr":
+                finish()
+            current.references.extend(line[2:].split())
             continue
         if line.startswith("#,"):
             if started and target is not None and target[0] == "msgstr":
