@@ -42,6 +42,9 @@ IN_USE = "reservation_in_use"
 IN_USE_MESSAGE = _(
     "This reservation has an order form or an order. Cancel it from the order instead."
 )
+# The variant's queue lock (advisory lock (1, variant id)): intake draws positions under it
+# shared (migration 0003); whatever reads the whole line in order takes it exclusively.
+QUEUE_LOCK = 1
 _REFUSALS = {
     _WINDOW: ReservationsClosed,
     _LIMIT: LimitReached,
@@ -149,10 +152,19 @@ def cancel_reservation(
     staff_user: AbstractBaseUser | None = None,
     now: dt.datetime | None = None,
 ) -> Reservation:
-    """Cancel an active reservation; records who and when. Its queue place is given up."""
+    """Cancel an active reservation; records who and when. Its queue place is given up (and
+    a unit held for it is released by the same UPDATE, a trigger of the app that holds units).
+
+    The variant's queue lock comes first, the reservation's row second: the order in which
+    the festival draw takes them, and the lock that trigger takes anyway, so the two never
+    wait for each other crosswise."""
     if (by == CancelledBy.STAFF) != (staff_user is not None):
         raise ValueError("staff cancellations name the staff user; customer ones do not")
     with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [QUEUE_LOCK, reservation.variant_id]
+            )
         locked = Reservation.objects.select_for_update().get(pk=reservation.pk)
         if not locked.can_cancel():
             raise NotCancellable()

@@ -318,12 +318,13 @@ def test_a_position_rolled_back_in_flight_leaves_the_unit_to_the_next():
     assert list(Allocation.objects.values_list("reservation_id", flat=True)) == [late.pk]
 
 
-@pytest.mark.parametrize("ending", ["expired", "cancelled"])
-def test_a_unit_given_as_its_reservation_ends_is_released_by_the_next_run(ending):
+# A cancel waits for a run in flight and releases the unit itself (fulfillment migration
+# 0012, fulfillment/tests/test_cancel_release_concurrency.py); an expiry stays due.
+def test_a_unit_given_as_its_reservation_expires_is_released_by_the_next_run():
     """Allocation reads the line before the reservation's end commits and gives it the
     unit; the end's own transaction cannot see that uncommitted unit. The end stays due, so
     the next run releases the unit and gives it to the next in line. (An expiry's UPDATE
-    does not block allocation's foreign-key check; a cancel's row lock makes it wait.)"""
+    does not block allocation's foreign-key check.)"""
     variant = VariantFactory()
     deadline = variant.campaign.order_closes_at
     StockLotFactory(variant=variant, quantity=1)
@@ -335,10 +336,7 @@ def test_a_unit_given_as_its_reservation_ends_is_released_by_the_next_run(ending
     def end() -> None:
         try:
             with transaction.atomic():
-                if ending == "expired":
-                    close_order_window(campaign=variant.campaign, now=deadline)
-                else:
-                    services.cancel_reservation(reservation=ends, by=CancelledBy.CUSTOMER)
+                close_order_window(campaign=variant.campaign, now=deadline)
                 updated.set()
                 assert commit_now.wait(timeout=30)
         except Exception as exc:
@@ -360,7 +358,7 @@ def test_a_unit_given_as_its_reservation_ends_is_released_by_the_next_run(ending
     assert updated.wait(timeout=30)
     allocator = threading.Thread(target=allocate)
     allocator.start()
-    allocator.join(timeout=1.0)  # an expiry lets it finish; a cancel's row lock holds it
+    allocator.join(timeout=1.0)  # an expiry lets it finish
     commit_now.set()
     ender.join(timeout=30)
     allocator.join(timeout=30)
@@ -375,9 +373,7 @@ def test_a_unit_given_as_its_reservation_ends_is_released_by_the_next_run(ending
 
     assert (second.released, second.allocated) == (1, 1)
     unit.refresh_from_db()
-    assert unit.release_reason == (
-        "order_deadline" if ending == "expired" else "reservation_ended"
-    )
+    assert unit.release_reason == "order_deadline"
     assert list(
         Allocation.objects.filter(released_at__isnull=True).values_list(
             "reservation_id", flat=True
