@@ -1,7 +1,8 @@
 """What the customer sees about an order, read from the rows the state machine writes.
 
 The order page, its htmx refresh and the JSON API all read `order_status`; the reservation
-page reads `customer_actions`. Nothing here says anything that has not happened.
+page reads `customer_actions`; the confirmation pages read `cancel_plan`. Nothing here says
+anything that has not happened.
 """
 
 import datetime as dt
@@ -10,9 +11,11 @@ from dataclasses import dataclass
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from reservations.exceptions import NotCancellable
 from reservations.models import Fulfilment, Reservation, ReservationStatus, Window
 from reservations.selectors import QueueStanding, queue_standing
 
+from .exceptions import OrderNotCancellable
 from .models import Order, OrderStatus
 from .services import customer_may_cancel
 
@@ -80,7 +83,8 @@ def order_status(order: Order) -> OrderStatusView:
 
 
 def _when(moment: dt.datetime) -> str:
-    return formats.date_format(moment, "DATETIME_FORMAT")
+    # date_format writes a datetime in its own zone (UTC from the database): Seoul time first.
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 def _next_step(order: Order) -> str:
@@ -126,6 +130,7 @@ class CustomerActions:
 
     write_order: bool
     resume_draft: bool
+    discard_draft: bool
     order: Order | None  # the submitted order (live or cancelled) to view, if any
     cancel: bool
     note: str
@@ -152,7 +157,46 @@ def customer_actions(reservation: Reservation, *, now: dt.datetime) -> CustomerA
     return CustomerActions(
         write_order=active and window == Window.OPEN and (live is None or is_draft),
         resume_draft=is_draft,
+        discard_draft=is_draft,
         order=submitted,
         cancel=customer_may_cancel(reservation, live),
         note=note,
+    )
+
+
+@dataclass(frozen=True)
+class CancelPlan:
+    """What the customer's Cancel of a reservation would do now: the confirmation page says
+    it, and the confirming POST must name the same `token`, so a page opened before the
+    order form was submitted in another tab cannot confirm cancelling an order unseen."""
+
+    reservation: Reservation
+    standing: QueueStanding | None
+    draft: Order | None  # discarded with the reservation
+    order: Order | None  # a submitted order cancelled with it
+    refusal: str  # why it is not possible now; empty when it is
+
+    @property
+    def token(self) -> str:
+        if self.order is not None:
+            return f"order-{self.order.number}"
+        return "draft" if self.draft is not None else "reservation"
+
+
+def cancel_plan(reservation: Reservation) -> CancelPlan:
+    live = Order.objects.live().filter(reservation=reservation).first()
+    refusal = ""
+    if not customer_may_cancel(reservation, live):
+        refusal = (
+            OrderNotCancellable.default_message
+            if live is not None and live.status != S.DRAFT
+            else NotCancellable.default_message
+        )
+    is_draft = live is not None and live.status == S.DRAFT
+    return CancelPlan(
+        reservation=reservation,
+        standing=queue_standing(reservation),
+        draft=live if is_draft else None,
+        order=live if live is not None and not is_draft else None,
+        refusal=str(refusal),
     )

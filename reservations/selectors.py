@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -109,10 +109,14 @@ def reserve_availability(
     """What the customer can do on the campaign page right now, and if nothing, why."""
     window = campaign.reservation_window(now)
     if window == Window.NOT_OPEN:
-        when = formats.date_format(campaign.reservation_opens_at, "DATETIME_FORMAT")
+        when = formats.date_format(
+            timezone.localtime(campaign.reservation_opens_at), "DATETIME_FORMAT"
+        )
         return ReserveAvailability(False, _("Reservations open on %(when)s.") % {"when": when})
     if window == Window.CLOSED:
-        when = formats.date_format(campaign.reservation_closes_at, "DATETIME_FORMAT")
+        when = formats.date_format(
+            timezone.localtime(campaign.reservation_closes_at), "DATETIME_FORMAT"
+        )
         return ReserveAvailability(False, _("Reservations closed on %(when)s.") % {"when": when})
     if customer is None:
         return ReserveAvailability(

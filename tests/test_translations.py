@@ -6,6 +6,7 @@ The .mo is committed so a fresh machine needs no gettext at run time; these test
 edited without recompiling.
 """
 
+import datetime as dt
 import gettext
 import importlib
 import re
@@ -13,14 +14,17 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.utils import translation
+from django.utils import formats, timezone, translation
 from django.utils.html import escape
 
-from reservations.tests.factories import VariantFactory
+from orders.selectors import order_status
+from orders.tests.factories import DraftFactory
+from reservations.tests.factories import CampaignFactory, VariantFactory
 
 CATALOGUE_DIR = Path(settings.BASE_DIR) / "locale" / "ko" / "LC_MESSAGES"
 PO_PATH = CATALOGUE_DIR / "django.po"
@@ -270,3 +274,42 @@ def test_campaign_page_tells_a_visitor_in_korean_to_sign_in():
 
     english = Client().get(campaign.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")
     assert "Sign in with your mobile number to reserve." in english.content.decode()
+
+
+# Times: Seoul time, with the half of the day before the hour (preorder_shop/formats/ko).
+# 01:16 UTC is 10:16 in Seoul, so a time written in UTC shows as 오전 1:16.
+SEOUL_MORNING = dt.datetime(2031, 10, 12, 1, 16, tzinfo=dt.UTC)
+
+
+def test_korean_dates_put_the_half_of_the_day_before_the_hour():
+    with translation.override("ko"), timezone.override("Asia/Seoul"):
+        moment = timezone.localtime(SEOUL_MORNING)
+        assert formats.date_format(moment, "DATETIME_FORMAT") == "2031년 10월 12일 오전 10:16"
+        assert formats.date_format(moment, "SHORT_DATETIME_FORMAT") == "2031-10-12 오전 10:16"
+        assert formats.time_format(moment) == "오전 10:16"
+        assert formats.date_format(moment.date()) == "2031년 10월 12일"
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("shipped_language")
+def test_campaign_page_gives_the_opening_in_seoul_time():
+    campaign = CampaignFactory(
+        reservation_opens_at=SEOUL_MORNING, reservation_closes_at=SEOUL_MORNING + dt.timedelta(1)
+    )
+    html = Client().get(campaign.get_absolute_url()).content.decode()
+    assert "2031년 10월 12일 오전 10:16" in html
+    assert "오전 1:16" not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("shipped_language")
+def test_order_form_deadline_is_in_seoul_time():
+    order = DraftFactory()
+    campaign = order.reservation.campaign
+    campaign.order_closes_at = timezone.now() + dt.timedelta(days=2)
+    campaign.save()
+    expected = formats.date_format(
+        timezone.localtime(campaign.order_closes_at, ZoneInfo("Asia/Seoul")), "DATETIME_FORMAT"
+    )
+    with translation.override("ko"):
+        assert expected in order_status(order).next_step
