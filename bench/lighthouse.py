@@ -359,7 +359,7 @@ def print_summary(
     # low benchmark index, a high load) costs performance points the page did not lose.
     indexes = [r["environment"]["benchmarkIndex"] for runs in results.values() for r in runs]
     if indexes:
-        print(f"Lighthouse's benchmark index of this machine: median {statistics.median(indexes):.0f}")
+        print(f"Lighthouse's benchmark index of this machine: {statistics.median(indexes):.0f}")
     print()
     print(f"{'page':<13}" + "".join(f"{label:>16}" for label in CATEGORIES.values()))
     print(f"{'budget':<13}" + "".join(f"{'>= ' + str(BUDGET[c]):>16}" for c in CATEGORIES))
