@@ -10,6 +10,7 @@ class FulfillmentConfig(AppConfig):
     verbose_name = pgettext_lazy("admin section", "Fulfilment")
 
     def ready(self) -> None:
-        from . import panels
+        from . import delivery_panels, panels
 
         panels.register()
+        delivery_panels.register()

@@ -19,6 +19,7 @@ from orders.models import Order, OrderStatus
 from preorder_shop.exceptions import DomainError
 
 from ..models import HoldAlert, OrderHold
+from .delivery_notices import notify_delivery_changed
 from .moves import lock_variant_lane
 
 HOLDABLE_STATUSES = [OrderStatus.RECEIVED, OrderStatus.PREPARING]
@@ -73,7 +74,7 @@ def place_hold(
             raise AlreadyOnHold()
         try:
             with transaction.atomic():
-                return OrderHold.objects.create(
+                hold = OrderHold.objects.create(
                     order=locked, reason=reason, placed_by=staff_user, placed_at=now
                 )
         except IntegrityError as exc:
@@ -81,6 +82,9 @@ def place_hold(
             if ONE_ACTIVE_INDEX in str(exc):
                 raise AlreadyOnHold() from exc
             raise
+        # A held unit's expected delivery is no longer set (services.expected).
+        notify_delivery_changed(reservation_ids=[locked.reservation_id], cause=f"hold:{hold.pk}")
+        return hold
 
 
 def release_hold(
@@ -101,6 +105,9 @@ def release_hold(
         hold.released_at = max(now, hold.placed_at)
         hold.released_by = staff_user
         hold.save(update_fields=["released_at", "released_by"])
+        notify_delivery_changed(
+            reservation_ids=[locked.reservation_id], cause=f"hold:{hold.pk}:released"
+        )
         return hold
 
 
