@@ -31,6 +31,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import runpy
 import secrets
 import shutil
@@ -62,6 +63,7 @@ CATEGORIES = {
     "best-practices": "best practices",
     "seo": "SEO",
 }
+PAGE_NAMES = ["landing", "campaign", "sign-in", "reservation", "order"]
 # The lowest median score (0-100) each category may have; SEO only on public pages.
 BUDGET = {"performance": 95, "accessibility": 100, "best-practices": 100, "seo": 100}
 
@@ -115,14 +117,14 @@ def prepare() -> tuple[dict[str, tuple[str, bool]], str]:
     with open(os.devnull, "w") as quiet:
         call_command("seed_demo", stdout=quiet)
     reservation, order, cookie = create_customer_with_order()
-    pages = {
-        "landing": ("/", True),
-        "campaign": (f"/c/{DEMO_SLUG}/", True),
-        "sign-in": ("/signin/", True),
-        "reservation": (f"/my/reservations/{reservation}/", False),
-        "order": (f"/my/orders/{order}/", False),
-    }
-    return pages, cookie
+    paths = [
+        ("/", True),
+        (f"/c/{DEMO_SLUG}/", True),
+        ("/signin/", True),
+        (f"/my/reservations/{reservation}/", False),
+        (f"/my/orders/{order}/", False),
+    ]
+    return dict(zip(PAGE_NAMES, paths, strict=True)), cookie
 
 
 def create_customer_with_order() -> tuple[str, str, str]:
@@ -275,14 +277,26 @@ def failing_audits(report: dict, category: str) -> list[tuple[str, str, str]]:
     return found
 
 
+def server_exceptions() -> list[str]:
+    """The distinct exceptions in gunicorn's log (a 500's cause), in order."""
+    log = (STATE / "gunicorn.log").read_text(errors="replace").splitlines()
+    exception = re.compile(r"^[\w.]+(Error|Exception): ")
+    return list(dict.fromkeys(line for line in log if exception.match(line)))
+
+
 def has_noindex(report: dict) -> bool:
-    """Lighthouse's is-crawlable audit fails exactly when the page blocks indexing."""
-    return report["audits"]["is-crawlable"]["score"] == 0
+    """Whether Lighthouse's is-crawlable audit found a noindex (a robots meta tag or an
+    X-Robots-Tag header) on the page; a Disallow in robots.txt alone does not count, as it
+    keeps crawlers out but not the address out of the index."""
+    audit = report["audits"]["is-crawlable"]
+    items = (audit.get("details") or {}).get("items", [])
+    return any("noindex" in json.dumps(item.get("source", "")).lower() for item in items)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="Lighthouse runs per page")
+    parser.add_argument("--pages", help=f"comma-separated, of: {', '.join(PAGE_NAMES)}")
     parser.add_argument("--lang", choices=sorted(ACCEPT_LANGUAGE), default="ko")
     parser.add_argument(
         "--committed",
@@ -302,6 +316,11 @@ def main() -> None:
     say(f"Resetting {BENCH_DATABASE} and Redis database {BENCH_REDIS_DB}")
     reset_stores(env["DATABASE_URL"], env["REDIS_URL"], BENCH_DATABASE)
     pages, cookie = prepare()
+    if args.pages:
+        chosen = args.pages.split(",")
+        if unknown := set(chosen) - set(pages):
+            parser.error(f"unknown pages: {', '.join(sorted(unknown))}")
+        pages = {name: pages[name] for name in chosen}
     load_before = os.getloadavg()[0]
 
     port = free_port()
@@ -385,7 +404,7 @@ def print_summary(
         print(f"{name:<13}" + "".join(f"{cell:>16}" for cell in cells))
     print()
     print("— SEO is left out on the customer's own pages: they carry noindex, as they must")
-    print("  never be indexed; their budget is that noindex (Lighthouse's is-crawlable fails).")
+    print("  never be indexed; their budget is that noindex (found by Lighthouse's is-crawlable).")
     print()
     if not misses:
         print("Budget met on every page.")
@@ -396,6 +415,8 @@ def print_summary(
         if category == "error":
             for message in dict.fromkeys(errors[name]):
                 print(f"      {message}")
+            for line in server_exceptions():
+                print(f"      gunicorn's log: {line}")
         if category not in CATEGORIES:
             continue
         seen: dict[tuple[str, str], list[str]] = {}
