@@ -1,8 +1,8 @@
 """When PostgreSQL or Redis cannot be reached, customers get an honest answer: 503 with
 Retry-After and a page of our own ("we are catching up; your place is safe"), JSON for the
 API, never a 500 with a traceback. Only connection-level errors of the two stores count;
-any other exception stays a real, logged 500. Django calls this as handler500 while the
-exception is being handled, so it can look at it."""
+any other exception stays a real, logged 500 (our own page, preorder_shop.errors). Django
+calls this as handler500 while the exception is being handled, so it can look at it."""
 
 import sys
 
@@ -11,7 +11,8 @@ import redis
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
-from django.views.defaults import server_error as default_server_error
+
+from .errors import server_error_page
 
 RETRY_AFTER_SECONDS = 30
 # SQLSTATE classes and codes meaning "the server is not there": connection exceptions,
@@ -36,7 +37,7 @@ def store_unreachable(exc: BaseException | None) -> bool:
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if not store_unreachable(sys.exc_info()[1]):
-        return default_server_error(request)
+        return server_error_page(request)
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if request.path.startswith("/api/"):
         return JsonResponse(

@@ -111,6 +111,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 ROOT_URLCONF = "preorder_shop.urls"
+# Django's own CSRF failure page carries an inline style, which the policy above refuses.
+CSRF_FAILURE_VIEW = "preorder_shop.errors.csrf_failure"
 WSGI_APPLICATION = "preorder_shop.wsgi.application"
 
 TEMPLATES = [

@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import health, views
+from . import health, views, webfiles
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("robots.txt", webfiles.robots_txt, name="robots_txt"),
+    path("manifest.webmanifest", webfiles.web_manifest, name="web_manifest"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("signin/", views.signin, name="signin"),
@@ -17,5 +19,8 @@ urlpatterns = [
     path("couriers/", include("fulfillment.urls")),
 ]
 
-# A store that cannot be reached is a 503 page of our own, not a 500 (preorder_shop.outage).
+# Error pages of our own (preorder_shop.errors); the JSON API answers JSON. A store that
+# cannot be reached is a 503 page of our own, not a 500 (preorder_shop.outage).
+handler403 = "preorder_shop.errors.permission_denied"
+handler404 = "preorder_shop.errors.page_not_found"
 handler500 = "preorder_shop.outage.server_error"
