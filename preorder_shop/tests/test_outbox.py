@@ -687,6 +687,7 @@ def test_shipped_in_korean():
     )
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize("language", ["ko", "en"])
 @pytest.mark.parametrize("template_key", ORDER_KEYS)
 def test_every_order_message_renders_short_and_complete(template_key, language):
