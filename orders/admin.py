@@ -150,9 +150,11 @@ class OrderAdmin(CheckedFilters, NumberSearch, admin.ModelAdmin):
             return "—"
         return format_html_join(
             "",
-            "<div>{} · {} · {} · {}</div>",
+            # The template key, which the outbox list filters by, as the row's tooltip.
+            '<div title="{}">{} · {} · {} · {}</div>',
             (
                 (
+                    m.template_key,
                     # In Seoul time and the page's format, like every other time in admin.
                     formats.date_format(timezone.localtime(m.created_at), "SHORT_DATETIME_FORMAT"),
                     _notice_label(m.template_key),
@@ -165,10 +167,8 @@ class OrderAdmin(CheckedFilters, NumberSearch, admin.ModelAdmin):
 
 
 def _notice_label(template_key: str) -> str:
-    """ "order.preparing" in words, the status the message told the customer about, with the
-    key the outbox list filters by."""
+    """ "order.preparing" in words: the status the message told the customer about."""
     status = template_key.removeprefix("order.")
     if status in OrderStatus.values:
-        label = _("%(status)s notice") % {"status": OrderStatus(status).label}
-        return f"{label} ({template_key})"
+        return _("%(status)s notice") % {"status": OrderStatus(status).label}
     return template_key

@@ -9,6 +9,10 @@ from .phone import mask_phone
 
 PERSONAL_DATA_PERMISSION = "preorder_shop.view_personal_data"
 
+# The shop's name on every admin page, not "Django administration".
+admin.site.site_header = _("Pre-order administration")
+admin.site.site_title = _("Pre-order administration")
+
 
 class PersonalDataMaskMixin:
     """Lists always mask; detail pages show full values only with the permission."""

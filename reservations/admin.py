@@ -64,7 +64,16 @@ class ReservationChangeInline(admin.TabularInline):
     """The reservation's history, read-only, with stored values named in words."""
 
     model = ReservationChange
-    fields = ["at", "field", "from_label", "to_label", "actor_kind", "actor_user", "actor_label"]
+    fields = [
+        "at",
+        "field",
+        "from_label",
+        "to_label",
+        "actor_kind",
+        "actor_user",
+        "actor_label",
+        "reason",
+    ]
     readonly_fields = fields
     extra = 0
     can_delete = False
