@@ -210,8 +210,8 @@ class CourierEvent(models.Model):
 class WebhookNonce(models.Model):
     """Each signed courier webhook carries a nonce used once: a replayed request is refused."""
 
-    nonce = models.CharField(max_length=64, unique=True)
-    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    nonce = models.CharField(_("nonce"), max_length=64, unique=True)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = _("webhook nonce")
@@ -255,12 +255,17 @@ class FestivalEntry(models.Model):
     """One festival-pickup reservation in a draw: its place in the entrant list the draw
     used, and whether it won a pickup slot."""
 
-    draw = models.ForeignKey(FestivalDraw, on_delete=models.PROTECT, related_name="entries")
-    reservation = models.OneToOneField(
-        "reservations.Reservation", on_delete=models.PROTECT, related_name="festival_entry"
+    draw = models.ForeignKey(
+        FestivalDraw, on_delete=models.PROTECT, related_name="entries", verbose_name=_("draw")
     )
-    entrant_index = models.PositiveIntegerField()
-    won = models.BooleanField()
+    reservation = models.OneToOneField(
+        "reservations.Reservation",
+        on_delete=models.PROTECT,
+        related_name="festival_entry",
+        verbose_name=_("reservation"),
+    )
+    entrant_index = models.PositiveIntegerField(_("place in the entrant list"))
+    won = models.BooleanField(_("won a pickup slot"))
 
     class Meta:
         verbose_name = _("festival entry")
