@@ -3,6 +3,7 @@ import contextlib
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fulfillment import selectors
 from fulfillment.services import allocation
@@ -25,7 +26,9 @@ class Command(BaseCommand):
         try:
             target = Campaign.objects.get(slug=campaign)
         except Campaign.DoesNotExist as exc:
-            raise CommandError(f"No campaign with slug '{campaign}'.") from exc
+            raise CommandError(
+                _("No campaign with slug '%(slug)s'.") % {"slug": campaign}
+            ) from exc
         now = timezone.now()
         total = target.variants.count()
         done = 0
@@ -34,7 +37,8 @@ class Command(BaseCommand):
             nonlocal done
             done += 1
             bar = "#" * (30 * done // total)
-            self.stdout.write(f"\r[{bar:<30}] {done}/{total} variants", ending="")
+            count = _("%(done)s/%(total)s variants") % {"done": done, "total": total}
+            self.stdout.write(f"\r[{bar:<30}] {count}", ending="")
             self.stdout.flush()
 
         # A real run commits variant by variant (each holds its queue lock, and so pauses
@@ -51,14 +55,23 @@ class Command(BaseCommand):
         self._table(rows)
         allocated = sum(r.allocated for r in results)
         released = sum(r.released for r in results)
-        verb = "would allocate" if dry_run else "allocated"
-        self.stdout.write(
-            self.style.SUCCESS(f"{verb} {allocated:,} units, released {released:,}.")
-            + (" (dry run: nothing was changed)" if dry_run else "")
-        )
+        counts = {"allocated": f"{allocated:,}", "released": f"{released:,}"}
+        if dry_run:
+            summary = _("would allocate %(allocated)s units, released %(released)s.") % counts
+            summary += " " + _("(dry run: nothing was changed)")
+        else:
+            summary = _("allocated %(allocated)s units, released %(released)s.") % counts
+        self.stdout.write(self.style.SUCCESS(summary))
 
     def _table(self, rows) -> None:
-        header = ("variant", "arrived", "allocated", "held for form", "waiting", "next in line")
+        header = (
+            _("variant"),
+            _("arrived"),
+            _("allocated"),
+            _("held for form"),
+            _("waiting"),
+            _("next in line"),
+        )
         lines = [
             (
                 r.label,

@@ -2,9 +2,10 @@ import os
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from fulfillment.services import lottery
-from preorder_shop.commands import add_operator_argument, operator_of
+from preorder_shop.commands import add_operator_argument, operator_of, pad
 from reservations.models import Campaign
 
 
@@ -34,7 +35,9 @@ class Command(BaseCommand):
         try:
             target = Campaign.objects.get(slug=campaign)
         except Campaign.DoesNotExist as exc:
-            raise CommandError(f"No campaign with slug '{campaign}'.") from exc
+            raise CommandError(
+                _("No campaign with slug '%(slug)s'.") % {"slug": campaign}
+            ) from exc
         try:
             if action == "commit":
                 self._commit(target, seed_file)
@@ -50,7 +53,9 @@ class Command(BaseCommand):
             try:
                 fd = os.open(seed_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             except OSError as exc:
-                raise CommandError(f"Cannot create the seed file: {exc}") from exc
+                raise CommandError(
+                    _("Cannot create the seed file: %(error)s") % {"error": exc}
+                ) from exc
         try:
             result = lottery.commit_draw(campaign=campaign, actor=self.operator)
         except lottery.LotteryError:
@@ -61,25 +66,31 @@ class Command(BaseCommand):
         draw = result.draw
         committed = lottery.when(draw.committed_at)
         self.stdout.write(
-            self.style.SUCCESS(f"Committed the festival draw of '{campaign.slug}' at {committed}.")
+            self.style.SUCCESS(
+                _("Committed the festival draw of '%(slug)s' at %(when)s.")
+                % {"slug": campaign.slug, "when": committed}
+            )
         )
-        self.stdout.write(f"Published SHA-256: {draw.seed_hash}")
+        self.stdout.write(_("Published SHA-256: %(hash)s") % {"hash": draw.seed_hash})
         if fd is not None:
             with os.fdopen(fd, "w") as handle:
                 handle.write(result.seed + "\n")
-            self.stdout.write(f"The secret seed is in {seed_file}.")
+            self.stdout.write(_("The secret seed is in %(file)s.") % {"file": seed_file})
         else:
-            self.stdout.write(f"Secret seed: {result.seed}")
+            self.stdout.write(_("Secret seed: %(seed)s") % {"seed": result.seed})
         self.stdout.write(
             self.style.WARNING(
-                "Keep the seed secret and safe: it is stored nowhere else, and the reveal "
-                "needs it (`draw_festival --campaign SLUG reveal --seed-file PATH`)."
+                _(
+                    "Keep the seed secret and safe: it is stored nowhere else, and the reveal "
+                    "needs it (%(command)s)."
+                )
+                % {"command": "`draw_festival --campaign SLUG reveal --seed-file PATH`"}
             )
         )
 
     def _reveal(self, campaign: Campaign, seed: str | None, seed_file: str | None) -> None:
         if seed and seed_file:
-            raise CommandError("Give the seed either with --seed or with --seed-file.")
+            raise CommandError(_("Give the seed either with --seed or with --seed-file."))
         if seed_file == "-":
             seed = sys.stdin.readline()
         elif seed_file:
@@ -87,24 +98,32 @@ class Command(BaseCommand):
                 with open(seed_file) as handle:
                     seed = handle.readline()
             except OSError as exc:
-                raise CommandError(f"Cannot read the seed file: {exc}") from exc
+                raise CommandError(
+                    _("Cannot read the seed file: %(error)s") % {"error": exc}
+                ) from exc
         result = lottery.reveal_draw(campaign=campaign, seed=seed, actor=self.operator)
         draw = result.draw
         if result.changed:
             self.stdout.write(
-                self.style.SUCCESS(f"Revealed the festival draw of '{campaign.slug}'.")
+                self.style.SUCCESS(
+                    _("Revealed the festival draw of '%(slug)s'.") % {"slug": campaign.slug}
+                )
             )
         else:
             self.stdout.write(
-                f"The festival draw of '{campaign.slug}' was already revealed at "
-                f"{lottery.when(draw.revealed_at)}; nothing changed."
+                _(
+                    "The festival draw of '%(slug)s' was already revealed at %(when)s; "
+                    "nothing changed."
+                )
+                % {"slug": campaign.slug, "when": lottery.when(draw.revealed_at)}
             )
+        not_drawn = f"{result.entrants - result.winners:,}"
         for label, value in [
-            ("Seed", draw.seed),
+            (_("Seed"), draw.seed),
             ("SHA-256", draw.seed_hash),
-            ("Entrants", f"{result.entrants:,}"),
-            ("Winners", f"{result.winners:,}"),
-            ("Not drawn", f"{result.entrants - result.winners:,} (now courier delivery)"),
-            ("Check it", f"manage.py verify_festival_draw --campaign {campaign.slug}"),
+            (_("Entrants"), f"{result.entrants:,}"),
+            (_("Winners"), f"{result.winners:,}"),
+            (_("Not drawn"), _("%(count)s (now courier delivery)") % {"count": not_drawn}),
+            (_("Check it"), f"manage.py verify_festival_draw --campaign {campaign.slug}"),
         ]:
-            self.stdout.write(f"{label + ':':<11}{value}")
+            self.stdout.write(pad(f"{label}:", 11) + value)

@@ -1,7 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fulfillment import audit
+from orders.models import OrderStatus
 from preorder_shop.commands import print_table
 from reservations.models import Campaign
 
@@ -32,49 +34,69 @@ class Command(BaseCommand):
         try:
             target = Campaign.objects.get(slug=campaign)
         except Campaign.DoesNotExist as exc:
-            raise CommandError(f"No campaign with slug '{campaign}'.") from exc
+            raise CommandError(
+                _("No campaign with slug '%(slug)s'.") % {"slug": campaign}
+            ) from exc
         if show < 0:
-            raise CommandError("--show must be 0 or more.")
+            raise CommandError(_("--show must be 0 or more."))
         report = audit.fairness_report(campaign=target, limit=show)
-        self.stdout.write(f"Fairness audit of {target.slug} ({target})")
+        self.stdout.write(
+            _("Fairness audit of %(slug)s (%(name)s)") % {"slug": target.slug, "name": target}
+        )
         self._summary(report)
         self._queue_exceptions(report)
         if report.is_fair:
             self.stdout.write(
                 self.style.SUCCESS(
-                    "No unexplained inversion and no order without a unit: every order moved "
-                    "in queue order or with a recorded reason, each with a unit."
+                    _(
+                        "No unexplained inversion and no order without a unit: every order "
+                        "moved in queue order or with a recorded reason, each with a unit."
+                    )
                 )
             )
             return
         self._pairs(report)
         self._stock(report.stock)
         found = [
-            (report.unexplained_orders, "order(s) overtaken without a recorded reason"),
-            (report.stock.without_unit_count, "order(s) past received without a unit"),
-            (len(report.stock.lots), "lot(s) with more units given out than they hold"),
-            (len(report.stock.variants), "variant(s) with more orders moved than units arrived"),
+            (
+                report.unexplained_orders,
+                _("%(count)s order(s) overtaken without a recorded reason"),
+            ),
+            (
+                report.stock.without_unit_count,
+                _("%(count)s order(s) past received without a unit"),
+            ),
+            (
+                len(report.stock.lots),
+                _("%(count)s lot(s) with more units given out than they hold"),
+            ),
+            (
+                len(report.stock.variants),
+                _("%(count)s variant(s) with more orders moved than units arrived"),
+            ),
         ]
+        rule = _(
+            "Nothing may move past received out of queue order without a recorded reason, "
+            "nor without a unit."
+        )
         raise CommandError(
-            "; ".join(f"{n:,} {what}" for n, what in found if n)
-            + ". Nothing may move past received out of queue order without a recorded reason, "
-            "nor without a unit.",
+            "; ".join(what % {"count": f"{n:,}"} for n, what in found if n) + ". " + rule,
             returncode=1,
         )
 
     def _summary(self, report: audit.FairnessReport) -> None:
         reasons = audit.Justification
         header = (
-            "variant",
-            "positions",
-            "overtaken",
-            "late form",
-            "not ready",
-            "on hold",
-            "cancelled",
-            "no unit",
-            "exception",
-            "unexplained",
+            _("variant"),
+            _("positions"),
+            _("overtaken"),
+            _("late form"),
+            _("not ready"),
+            _("on hold"),
+            _("cancelled"),
+            _("no unit"),
+            _("exception"),
+            _("unexplained"),
         )
         lines = [
             (
@@ -93,34 +115,41 @@ class Command(BaseCommand):
         ]
         print_table(self.stdout.write, header, lines)
         self.stdout.write(
-            "(overtaken orders; each counted under every reason that justified one of its "
-            "inversions, and as unexplained when one of its inversions has no reason; "
-            "exception: passed by a staff move with a recorded queue exception)"
+            _(
+                "(overtaken orders; each counted under every reason that justified one of its "
+                "inversions, and as unexplained when one of its inversions has no reason; "
+                "exception: passed by a staff move with a recorded queue exception)"
+            )
         )
 
     def _pairs(self, report: audit.FairnessReport) -> None:
         if not report.unexplained:
             return
         shown = len(report.unexplained)
-        more = ", more exist: raise --show" if report.more_unexplained else ""
-        self.stdout.write(f"\nUnexplained inversions (first {shown:,}{more}):")
+        counts = {"shown": f"{shown:,}"}
+        if report.more_unexplained:
+            title = _("Unexplained inversions (first %(shown)s, more exist: raise --show):")
+        else:
+            title = _("Unexplained inversions (first %(shown)s):")
+        self.stdout.write("\n" + title % counts)
         header = (
-            "variant",
-            "stage",
-            "earlier",
-            "order",
-            "reached",
-            "later",
-            "order",
-            "reached",
-            "moved by",
+            _("variant"),
+            _("stage"),
+            _("earlier"),
+            _("order"),
+            _("reached"),
+            _("later"),
+            _("order"),
+            _("reached"),
+            _("moved by"),
         )
         lines = [
             (
                 p.variant,
-                p.stage,
+                _status(p.stage),
                 f"#{p.earlier_position}",
-                f"{p.earlier_order or p.earlier_reservation} ({p.earlier_status or '-'})",
+                f"{p.earlier_order or p.earlier_reservation} "
+                f"({_status(p.earlier_status) if p.earlier_status else '-'})",
                 _when(p.earlier_at),
                 f"#{p.later_position}",
                 p.later_order,
@@ -135,43 +164,64 @@ class Command(BaseCommand):
         if found.without_unit_count:
             shown = len(found.without_unit)
             self.stdout.write(
-                f"\nOrders past received without a unit of their variant "
-                f"({found.without_unit_count:,}; first {shown:,}):"
+                "\n"
+                + _(
+                    "Orders past received without a unit of their variant (%(count)s; "
+                    "first %(shown)s):"
+                )
+                % {"count": f"{found.without_unit_count:,}", "shown": f"{shown:,}"}
             )
-            header = ("variant", "position", "order", "status", "preparing since", "unit")
+            header = (
+                _("variant"),
+                _("position"),
+                _("order"),
+                _("status"),
+                _("preparing since"),
+                _("unit"),
+            )
             lines = [
                 (
                     o.variant,
                     f"#{o.position}",
                     o.order_number,
-                    o.status,
+                    _status(o.status),
                     _when(o.preparing_at),
-                    "none"
+                    _("none")
                     if o.unit_allocated_at is None
-                    else f"only from {_when(o.unit_allocated_at)}",
+                    else _("only from %(when)s") % {"when": _when(o.unit_allocated_at)},
                 )
                 for o in found.without_unit
             ]
             print_table(self.stdout.write, header, lines)
         if found.lots:
-            self.stdout.write("\nLots with more units given out than they hold:")
-            header = ("lot", "variant", "quantity", "given out", "past received")
+            self.stdout.write("\n" + _("Lots with more units given out than they hold:"))
+            header = (_("lot"), _("variant"), _("quantity"), _("given out"), _("past received"))
             lines = [
                 (lot.reference, lot.variant, lot.quantity, lot.given, lot.past_received)
                 for lot in found.lots
             ]
             print_table(self.stdout.write, header, lines)
         if found.variants:
-            self.stdout.write("\nVariants with more orders past received than units arrived:")
-            header = ("variant", "first at", "orders moved", "units arrived")
+            self.stdout.write(
+                "\n" + _("Variants with more orders past received than units arrived:")
+            )
+            header = (_("variant"), _("first at"), _("orders moved"), _("units arrived"))
             lines = [(v.variant, _when(v.at), v.orders, v.units) for v in found.variants]
             print_table(self.stdout.write, header, lines)
 
     def _queue_exceptions(self, report: audit.FairnessReport) -> None:
         if not report.queue_exceptions:
             return
-        self.stdout.write("\nRecorded queue exceptions (staff moves past ready orders):")
-        header = ("order", "position", "passed from", "passed", "by", "at", "reason")
+        self.stdout.write("\n" + _("Recorded queue exceptions (staff moves past ready orders):"))
+        header = (
+            _("order"),
+            _("position"),
+            _("passed from"),
+            _("passed"),
+            _("by"),
+            _("at"),
+            _("reason"),
+        )
         lines = [
             (
                 q.order.number,
@@ -187,7 +237,12 @@ class Command(BaseCommand):
         print_table(self.stdout.write, header, lines)
 
 
+def _status(value: str) -> str:
+    """A stored status in the reader's words: "Preparing", "배송 준비 중"."""
+    return str(OrderStatus(value).label) if value in OrderStatus.values else value
+
+
 def _when(moment) -> str:
     if moment is None:
-        return "not yet"
+        return _("not yet")
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")

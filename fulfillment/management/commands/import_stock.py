@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from fulfillment.services.stock_import import (
     COLUMNS,
@@ -36,7 +37,9 @@ class Command(BaseCommand):
         try:
             data = file.read_bytes()
         except OSError as exc:
-            raise CommandError(f"Cannot read {file}: {exc.strerror or exc}") from exc
+            raise CommandError(
+                _("Cannot read %(file)s: %(error)s") % {"file": file, "error": exc.strerror or exc}
+            ) from exc
         try:
             result = import_stock(
                 data=data,
@@ -49,28 +52,29 @@ class Command(BaseCommand):
             for error in exc.errors:
                 self.stderr.write(f"{file.name}: {error}")
             raise CommandError(
-                f"{len(exc.errors)} error(s) in {file.name}: nothing was imported."
+                _("%(count)s error(s) in %(file)s: nothing was imported.")
+                % {"count": len(exc.errors), "file": file.name}
             ) from exc
 
         self._table(result.summary)
-        verb = "would record" if dry_run else "recorded"
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"{verb} {result.created:,} new lot(s); {result.already_there:,} already there."
-            )
-            + (" (dry run: nothing was changed)" if dry_run else "")
-        )
+        counts = {"new": f"{result.created:,}", "there": f"{result.already_there:,}"}
+        if dry_run:
+            summary = _("would record %(new)s new lot(s); %(there)s already there.") % counts
+            summary += " " + _("(dry run: nothing was changed)")
+        else:
+            summary = _("recorded %(new)s new lot(s); %(there)s already there.") % counts
+        self.stdout.write(self.style.SUCCESS(summary))
 
     def _table(self, summary) -> None:
         header = (
-            "campaign",
-            "variant",
-            "lots",
-            "units",
-            "earliest arrival",
-            "latest arrival",
-            "new",
-            "already there",
+            _("campaign"),
+            _("variant"),
+            _("lots"),
+            _("units"),
+            _("earliest arrival"),
+            _("latest arrival"),
+            _("new"),
+            _("already there"),
         )
         lines = [
             (
@@ -86,4 +90,4 @@ class Command(BaseCommand):
             for s in summary
         ]
         print_table(self.stdout.write, header, lines, text_columns=2)
-        self.stdout.write("(times in Seoul time)")
+        self.stdout.write(_("(times in Seoul time)"))

@@ -4,6 +4,7 @@ import csv
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from fulfillment.services.tracking_import import import_tracking
 from preorder_shop.commands import add_operator_argument, operator_of
@@ -36,20 +37,28 @@ class Command(BaseCommand):
             for message in result.errors:
                 self.stderr.write(message)
             raise CommandError(
-                f"{file}: {len(result.errors)} error(s) in {len(rows)} row(s); "
-                "nothing was imported."
+                _("%(file)s: %(errors)s error(s) in %(rows)s row(s); nothing was imported.")
+                % {"file": file, "errors": len(result.errors), "rows": len(rows)}
             )
-        counts = result.counts
-        verb = "would be " if dry_run else ""
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"{len(rows)} row(s): {counts['handed_over']} {verb}handed over (shipped), "
-                f"{counts['delivered']} {verb}delivered, "
-                f"{counts['confirmed']} confirmed (order already there), "
-                f"{counts['duplicate']} duplicate(s) skipped."
+        kinds = ("handed_over", "delivered", "confirmed", "duplicate")
+        counts = {"rows": len(rows), **{kind: result.counts[kind] for kind in kinds}}
+        if dry_run:
+            summary = _(
+                "%(rows)s row(s): %(handed_over)s would be handed over (shipped), "
+                "%(delivered)s would be delivered, %(confirmed)s confirmed (order already "
+                "there), %(duplicate)s duplicate(s) skipped."
             )
-            + (" Dry run: nothing was changed." if dry_run else "")
-        )
+            summary = f"{summary % counts} {_('Dry run: nothing was changed.')}"
+        else:
+            summary = (
+                _(
+                    "%(rows)s row(s): %(handed_over)s handed over (shipped), %(delivered)s "
+                    "delivered, %(confirmed)s confirmed (order already there), %(duplicate)s "
+                    "duplicate(s) skipped."
+                )
+                % counts
+            )
+        self.stdout.write(self.style.SUCCESS(summary))
 
     def _read(self, file: Path, encoding: str) -> list[tuple[int, dict]]:
         try:

@@ -1,6 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from fulfillment.services import lottery
+from preorder_shop.commands import pad
 from reservations.models import Campaign
 
 
@@ -18,19 +20,30 @@ class Command(BaseCommand):
         try:
             target = Campaign.objects.get(slug=campaign)
         except Campaign.DoesNotExist as exc:
-            raise CommandError(f"No campaign with slug '{campaign}'.") from exc
+            raise CommandError(
+                _("No campaign with slug '%(slug)s'.") % {"slug": campaign}
+            ) from exc
         try:
             result = lottery.verify_draw(campaign=target)
         except lottery.LotteryError as exc:
             raise CommandError(exc.message) from exc
         draw = result.draw
-        self.stdout.write(f"Seed:      {draw.seed}")
-        self.stdout.write(f"SHA-256:   {draw.seed_hash}")
-        self.stdout.write(f"Entrants:  {result.entrants:,}")
-        self.stdout.write(f"Capacity:  {target.festival_capacity:,}")
+        for label, value in [
+            (_("Seed"), draw.seed),
+            ("SHA-256", draw.seed_hash),
+            (_("Entrants"), f"{result.entrants:,}"),
+            (_("Capacity"), f"{target.festival_capacity:,}"),
+        ]:
+            self.stdout.write(pad(f"{label}:", 11) + value)
         if result.ok:
-            self.stdout.write(self.style.SUCCESS(f"OK: {result.winners:,} winners recomputed."))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    _("OK: %(winners)s winners recomputed.") % {"winners": f"{result.winners:,}"}
+                )
+            )
             return
         for difference in result.differences:
-            self.stdout.write(self.style.ERROR(f"DIFFERS: {difference}"))
-        raise CommandError(f"{len(result.differences)} difference(s) found.")
+            self.stdout.write(self.style.ERROR(_("DIFFERS: %(what)s") % {"what": difference}))
+        raise CommandError(
+            _("%(count)s difference(s) found.") % {"count": len(result.differences)}
+        )
