@@ -2,16 +2,25 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from preorder_shop.money import per_month
 from preorder_shop.phone import normalize_mobile
 from reservations.models import Fulfilment, Reservation
 
-from .models import Order
+from .models import JoinType, Order
 from .services import ADDRESS_FIELDS, DRAFT_FIELDS
+
+# Asked only when the customer keeps their number (the page hides them otherwise).
+PORT_IN_FIELDS = ["port_in_carrier", "port_in_number"]
 
 
 class OrderForm(forms.ModelForm):
     """Every field optional here: drafts save half-done answers. What a complete form needs
-    is decided by orders.services.missing_fields when the customer submits."""
+    is decided by orders.services.missing_fields when the customer submits.
+
+    The port-in fields stay on the page (hidden unless "keep my number" is chosen), so what
+    the customer typed there survives a change of mind; while another way of joining is
+    chosen they are not judged (a half-typed number must not block the form) and not
+    submitted."""
 
     class Meta:
         model = Order
@@ -30,7 +39,7 @@ class OrderForm(forms.ModelForm):
         self.fields["plan"].queryset = plans
         self.fields["plan"].empty_label = None
         self.fields["plan"].label_from_instance = lambda p: (
-            f"{p.name} · ₩{p.monthly_fee_krw:,}/{_('month')} · {p.data_label}"
+            f"{p.name} · {per_month(p.monthly_fee_krw)} · {p.data_label}"
         )
         self.fields["join_type"].choices = self.fields["join_type"].choices[1:]  # no blank
         for field in self.fields.values():
@@ -54,6 +63,29 @@ class OrderForm(forms.ModelForm):
         if postcode and not (postcode.isascii() and postcode.isdigit() and len(postcode) == 5):
             raise ValidationError(_("A postcode has exactly 5 digits."), code="postcode")
         return postcode
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not self.ports_in():
+            for name in PORT_IN_FIELDS:
+                self.errors.pop(name, None)
+        return cleaned
+
+    def ports_in(self) -> bool:
+        return self.cleaned_data.get("join_type") == JoinType.PORT_IN
+
+    def port_in_fields(self) -> list:
+        return [self[name] for name in PORT_IN_FIELDS]
+
+    def delivery_fields(self) -> list:
+        return [self[name] for name in ADDRESS_FIELDS if name in self.fields]
+
+    def submitted_values(self) -> dict:
+        """valid_values for the submit: the port-in answers only when porting in."""
+        values = self.valid_values()
+        if not self.ports_in():
+            values.update(dict.fromkeys(PORT_IN_FIELDS, ""))
+        return values
 
     def valid_values(self) -> dict:
         """The fields that passed validation: a draft saves these even if others failed."""

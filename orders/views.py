@@ -1,11 +1,13 @@
 """The customer's own reservations and orders: thin doors into orders.services."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from preorder_shop.customer_session import customer_required
 from preorder_shop.exceptions import DomainError
@@ -16,7 +18,7 @@ from reservations.models import Fulfilment, Reservation
 from reservations.selectors import customer_reservations, queue_standing, reservation_timeline
 
 from . import selectors, services
-from .exceptions import FestivalDrawPending, IncompleteOrder
+from .exceptions import FestivalDrawPending, IncompleteOrder, OrderNotCancellable
 from .forms import OrderForm
 from .models import Order, OrderStatus
 
@@ -70,20 +72,56 @@ def reservation_detail(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
-@require_POST
+# The confirming POST's field: it must name what the confirmation page said would happen
+# (CancelPlan.token, or "draft" for a discard). A POST without it acts on nothing.
+CONFIRM = "confirm"
+
+
+def _confirmation(
+    request: HttpRequest, template: str, context: dict, token: str, act: Callable[[], HttpResponse]
+) -> HttpResponse:
+    """GET: the page that says what will happen. POST: `act` if the page's token came back;
+    without one, the page again (nothing done); with another, the page again saying that
+    what would happen has changed since it was opened."""
+    page = {**context, "confirm_field": CONFIRM, "token": token}
+    if request.method != "POST":
+        return render(request, template, page)
+    sent = request.POST.get(CONFIRM, "")
+    if sent == token:
+        return act()
+    if not sent:
+        return redirect(request.path)
+    return render(request, template, {**page, "changed": True}, status=409)
+
+
+def _refused(request: HttpRequest, message: str, to: str, number: str) -> HttpResponse:
+    messages.error(request, message)
+    return redirect(to, number=number)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
 @customer_required
 @guessing_slowed
 def reservation_cancel(request: HttpRequest, number: str) -> HttpResponse:
     reservation = _own_reservation(request, number)
-    try:
-        services.cancel_by_customer(reservation=reservation, customer=request.customer)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request, _("Your reservation %(number)s is cancelled.") % {"number": number}
-        )
-    return redirect("orders:reservation_detail", number=number)
+    plan = selectors.cancel_plan(reservation)
+    if plan.refusal:
+        return _refused(request, plan.refusal, "orders:reservation_detail", number)
+
+    def act() -> HttpResponse:
+        try:
+            services.cancel_by_customer(reservation=reservation, customer=request.customer)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request, _("Your reservation %(number)s is cancelled.") % {"number": number}
+            )
+        return redirect("orders:reservation_detail", number=number)
+
+    return _confirmation(
+        request, "orders/confirm_reservation_cancel.html", {"plan": plan}, plan.token, act
+    )
 
 
 def _form_page(request, reservation, order, form, status=200) -> HttpResponse:
@@ -101,6 +139,7 @@ def _form_page(request, reservation, order, form, status=200) -> HttpResponse:
             "reservation": reservation,
             "order": order,
             "form": form,
+            "actions": selectors.customer_actions(reservation, now=timezone.now()),
             "festival_draw_pending": FestivalDrawPending.default_message if waits_for_draw else "",
         },
         status=status,
@@ -173,7 +212,7 @@ def order_submit(request: HttpRequest, number: str) -> HttpResponse:
         return _form_page(request, reservation, order, form, status=400)
     try:
         submitted = services.submit_order(
-            order=order, customer=request.customer, values=form.valid_values()
+            order=order, customer=request.customer, values=form.submitted_values()
         )
     except IncompleteOrder as exc:
         for field, errors in exc.errors.items():
@@ -193,12 +232,16 @@ def order_submit(request: HttpRequest, number: str) -> HttpResponse:
     return redirect("orders:order_detail", number=submitted.number)
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 @customer_required
 @guessing_slowed
 def order_discard(request: HttpRequest, number: str) -> HttpResponse:
-    _reservation, order = _live_draft(request, number)
-    if order is not None and order.status == OrderStatus.DRAFT:
+    reservation, order = _live_draft(request, number)
+    actions = selectors.customer_actions(reservation, now=timezone.now())
+    if not actions.discard_draft:
+        return redirect("orders:reservation_detail", number=number)  # nothing to discard
+
+    def act() -> HttpResponse:
         try:
             services.discard_draft(order=order, customer=request.customer)
         except DomainError as exc:
@@ -207,7 +250,14 @@ def order_discard(request: HttpRequest, number: str) -> HttpResponse:
             messages.success(
                 request, _("Your order form is discarded. Your reservation is still active.")
             )
-    return redirect("orders:reservation_detail", number=number)
+        return redirect("orders:reservation_detail", number=number)
+
+    context = {
+        "reservation": reservation,
+        "standing": queue_standing(reservation),
+        "actions": actions,
+    }
+    return _confirmation(request, "orders/confirm_discard.html", context, "draft", act)
 
 
 @require_safe
@@ -219,18 +269,30 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, template, {"view": view, "order": view.order})
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 @customer_required
 @guessing_slowed
 def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
     order = _own_order(request, number)
-    try:
-        services.cancel_by_customer(reservation=order.reservation, customer=request.customer)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Your order %(number)s is cancelled.") % {"number": number})
-    return redirect("orders:order_detail", number=number)
+    plan = selectors.cancel_plan(order.reservation)
+    if plan.refusal or plan.order != order:
+        refusal = plan.refusal or OrderNotCancellable.default_message
+        return _refused(request, refusal, "orders:order_detail", number)
+
+    def act() -> HttpResponse:
+        try:
+            services.cancel_by_customer(reservation=order.reservation, customer=request.customer)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request, _("Your order %(number)s is cancelled.") % {"number": number}
+            )
+        return redirect("orders:order_detail", number=number)
+
+    return _confirmation(
+        request, "orders/confirm_order_cancel.html", {"plan": plan}, plan.token, act
+    )
 
 
 @require_safe

@@ -77,7 +77,7 @@ def test_sign_in_reserve_see_position_cancel(live_server, settings):
 
         cancelled = browser.post(
             f"/my/reservations/{reservation.number}/cancel/",
-            data={"csrfmiddlewaretoken": csrf(detail.text)},
+            data={"csrfmiddlewaretoken": csrf(detail.text), "confirm": "reservation"},
         )
         assert f"Your reservation {reservation.number} is cancelled." in cancelled.text
         assert "Cancel reservation" not in cancelled.text

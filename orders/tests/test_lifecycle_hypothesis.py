@@ -216,7 +216,8 @@ class OrderLifecycle(RuleBasedStateMachine):
         def call():
             result = services.submit_order(order=order, customer=customer, values=answers)
             assert result.pk == order.pk
-            if not result.reservation.allocations.filter(released_at__isnull=True).exists():
+            holds = result.reservation.allocations.filter(released_at__isnull=True).exists()
+            if result.status == S.RECEIVED and not holds:
                 give_unit(result.reservation)  # without one, preparing is refused (0008)
 
         self._attempt(call, expect, retry)

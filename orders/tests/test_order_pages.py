@@ -14,6 +14,7 @@ from django.utils import timezone
 from orders.models import Order, OrderStatus, OrderTransition
 from orders.services import cancel_by_customer, expire_drafts
 from orders.tests.factories import RatePlanFactory, order_in, publish_festival_draw
+from orders.tests.pages import masked
 from preorder_shop.identifiers import ORDER_NUMBER
 from preorder_shop.models import OutboxMessage
 from preorder_shop.outbox import render
@@ -431,7 +432,7 @@ def test_discard_confirms_keeps_the_reservation_and_allows_a_fresh_draft(signed_
     signed_in.post(form_url(reservation))
     first = Order.objects.get(reservation=reservation)
 
-    response = signed_in.post(discard_url(reservation), follow=True)
+    response = signed_in.post(discard_url(reservation), {"confirm": "draft"}, follow=True)
 
     page = text(response)
     assert response.redirect_chain[-1][0] == page_url(reservation)
@@ -452,7 +453,7 @@ def test_discard_confirms_keeps_the_reservation_and_allows_a_fresh_draft(signed_
 
 def test_discard_of_a_submitted_order_changes_nothing(signed_in, reservation):
     order = order_in(S.RECEIVED, reservation=reservation)
-    signed_in.post(discard_url(reservation))
+    signed_in.post(discard_url(reservation), {"confirm": "draft"})
     order.refresh_from_db()
     assert order.status == S.RECEIVED
     assert history(order) == [(S.DRAFT, S.RECEIVED)]
@@ -461,7 +462,9 @@ def test_discard_of_a_submitted_order_changes_nothing(signed_in, reservation):
 def test_cancel_reservation_with_a_draft_discards_it_too(signed_in, reservation):
     draft = order_in(S.DRAFT, reservation=reservation)
     response = signed_in.post(
-        reverse("orders:reservation_cancel", args=[reservation.number]), follow=True
+        reverse("orders:reservation_cancel", args=[reservation.number]),
+        {"confirm": "draft"},
+        follow=True,
     )
     page = text(response)
     assert f"Your reservation {reservation.number} is cancelled." in page
@@ -576,7 +579,9 @@ def test_submit_of_a_leftover_draft_after_the_window_closed_is_refused(signed_in
 
 
 def test_write_order_form_on_a_cancelled_reservation_is_refused(signed_in, reservation):
-    signed_in.post(reverse("orders:reservation_cancel", args=[reservation.number]))
+    signed_in.post(
+        reverse("orders:reservation_cancel", args=[reservation.number]), {"confirm": "reservation"}
+    )
     page = text(signed_in.get(page_url(reservation)))
     assert WRITE not in page
     assert CONTINUE not in page
@@ -642,9 +647,12 @@ def test_order_page_of_someone_else_is_not_found(signed_in):
     theirs = signed_in.get(order_url(foreign))
     unknown = signed_in.get(reverse("orders:order_detail", args=["12345678901"]))
     assert theirs.status_code == unknown.status_code == 404
-    assert text(theirs) == text(unknown)
-    cancel = signed_in.post(reverse("orders:order_cancel", args=[foreign.number]))
-    assert cancel.status_code == 404
+    # The same page but for the address itself (the language switch returns to it).
+    assert masked(text(theirs)) == masked(text(unknown).replace("12345678901", foreign.number))
+    for confirm in ({}, {"confirm": f"order-{foreign.number}"}):
+        cancel = signed_in.post(reverse("orders:order_cancel", args=[foreign.number]), confirm)
+        assert cancel.status_code == 404
+    assert signed_in.get(reverse("orders:order_cancel", args=[foreign.number])).status_code == 404
     foreign.refresh_from_db()
     assert foreign.status == S.RECEIVED
 
@@ -693,7 +701,10 @@ def test_json_api_wants_a_signed_in_customer(client):
 def test_customer_cancels_a_received_order_from_the_order_page(signed_in, reservation):
     order = order_in(S.RECEIVED, reservation=reservation)
 
-    response = signed_in.post(reverse("orders:order_cancel", args=[order.number]), follow=True)
+    confirm = {"confirm": f"order-{order.number}"}
+    response = signed_in.post(
+        reverse("orders:order_cancel", args=[order.number]), confirm, follow=True
+    )
 
     page = text(response)
     assert response.redirect_chain[-1][0] == order_url(order)
@@ -717,7 +728,9 @@ def test_customer_cancels_a_received_order_from_the_order_page(signed_in, reserv
     assert cancelled.recipient == reservation.customer.phone
     assert cancelled.payload["order_number"] == order.number
 
-    again = signed_in.post(reverse("orders:order_cancel", args=[order.number]), follow=True)
+    again = signed_in.post(
+        reverse("orders:order_cancel", args=[order.number]), confirm, follow=True
+    )
     assert again.status_code == 200
     assert OrderTransition.objects.filter(order=order).count() == 2
     assert notes.count() == 2
