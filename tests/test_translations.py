@@ -24,6 +24,7 @@ from django.utils.html import escape
 
 from orders.selectors import order_status
 from orders.tests.factories import DraftFactory
+from preorder_shop.commands import display_width, print_table
 from reservations.tests.factories import CampaignFactory, VariantFactory
 
 CATALOGUE_DIR = Path(settings.BASE_DIR) / "locale" / "ko" / "LC_MESSAGES"
@@ -313,3 +314,12 @@ def test_order_form_deadline_is_in_seoul_time():
     )
     with translation.override("ko"):
         assert expected in order_status(order).next_step
+
+
+def test_ops_tables_line_up_with_korean_headers():
+    """A terminal gives Hangul two columns: the commands' tables pad by display width."""
+    lines: list[str] = []
+    print_table(lines.append, ("단말 옵션", "입고"), [("iPhone 15 128 GB Black", "1,000")])
+    assert [display_width(line) for line in lines] == [display_width(lines[1])] * 2
+    # "단말 옵션" is 9 columns wide, the variant 22; "입고" is 4, right-aligned over "1,000".
+    assert lines[0] == "단말 옵션" + " " * 13 + "  " + " " + "입고"
