@@ -67,25 +67,42 @@ class Command(BaseCommand):
                 header = reader.fieldnames or []
                 missing = [name for name in REQUIRED if name not in header]
                 if not header:
-                    raise CommandError(f"{file}: the file is empty (no header row).")
+                    raise CommandError(
+                        _("%(file)s: the file is empty (no header row).") % {"file": file}
+                    )
                 if missing:
                     raise CommandError(
-                        f"{file}: missing column(s) {', '.join(missing)}; the header must "
-                        f"name {', '.join(REQUIRED)}. Nothing was imported."
+                        _(
+                            "%(file)s: missing column(s) %(missing)s; the header must name "
+                            "%(required)s. Nothing was imported."
+                        )
+                        % {
+                            "file": file,
+                            "missing": ", ".join(missing),
+                            "required": ", ".join(REQUIRED),
+                        }
                     )
                 rows = [(reader.line_num, row) for row in reader]
         except OSError as exc:
-            raise CommandError(f"{file}: cannot read it ({exc.strerror}).") from exc
+            raise CommandError(
+                _("%(file)s: cannot read it (%(error)s).") % {"file": file, "error": exc.strerror}
+            ) from exc
         except UnicodeDecodeError as exc:
             raise CommandError(
-                f"{file}: not {encoding} text (byte {exc.start}); try --encoding cp949."
+                _("%(file)s: not %(encoding)s text (byte %(byte)s); try --encoding cp949.")
+                % {"file": file, "encoding": encoding, "byte": exc.start}
             ) from exc
         except csv.Error as exc:
-            raise CommandError(f"{file}: not a readable CSV file ({exc}).") from exc
+            raise CommandError(
+                _("%(file)s: not a readable CSV file (%(error)s).") % {"file": file, "error": exc}
+            ) from exc
         bad = [line for line, row in rows if "\0extra" in row]
         if bad:
             raise CommandError(
-                f"{file}: line(s) {', '.join(map(str, bad))} have more fields than the header. "
-                "Nothing was imported."
+                _(
+                    "%(file)s: line(s) %(lines)s have more fields than the header. "
+                    "Nothing was imported."
+                )
+                % {"file": file, "lines": ", ".join(map(str, bad))}
             )
         return rows
