@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 
 from orders.models import Order
 from preorder_shop.admin_filters import CheckedFilters
@@ -118,7 +118,11 @@ class HoldActiveFilter(admin.SimpleListFilter):
     parameter_name = "active"
 
     def lookups(self, request, model_admin):
-        return [("yes", _("Active")), ("no", _("Released"))]
+        # "Active" alone is a reservation's status (예약 완료); a hold is in force (보류 중).
+        return [
+            ("yes", pgettext_lazy("hold", "Active")),
+            ("no", pgettext_lazy("hold", "Released")),
+        ]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
