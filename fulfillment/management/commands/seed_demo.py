@@ -1,6 +1,7 @@
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from fulfillment.demo import ensure_demo_lots
 from orders.demo import ensure_demo_plans
@@ -22,22 +23,36 @@ class Command(BaseCommand):
 
     def handle(self, *args, reservations: int, **options):
         if not 0 <= reservations <= 10_000_000:
-            raise CommandError("--reservations must be between 0 and 10,000,000.")
+            raise CommandError(_("--reservations must be between 0 and 10,000,000."))
         campaign = ensure_demo_campaign()
         variants = campaign.variants.count()
         plans = ensure_demo_plans(campaign)
         lots = ensure_demo_lots(campaign)
         self.stdout.write(
-            f"Campaign '{campaign.slug}': {variants} variants, {plans} rate plans, "
-            f"{lots} new stock lots (a wave in stock, one arriving in an hour)."
+            _(
+                "Campaign '%(slug)s': %(variants)s variants, %(plans)s rate plans, %(lots)s new "
+                "stock lots (a wave in stock, one arriving in an hour)."
+            )
+            % {"slug": campaign.slug, "variants": variants, "plans": plans, "lots": lots}
         )
         if reservations:
             started = time.perf_counter()
             created = ensure_synthetic_reservations(campaign, reservations)
             elapsed = time.perf_counter() - started
             self.stdout.write(
-                f"Synthetic reservations: {created:,} new in {elapsed:.1f} s "
-                f"({reservations - created:,} already there)."
+                _(
+                    "Synthetic reservations: %(new)s new in %(seconds)s s "
+                    "(%(there)s already there)."
+                )
+                % {
+                    "new": f"{created:,}",
+                    "seconds": f"{elapsed:.1f}",
+                    "there": f"{reservations - created:,}",
+                }
             )
         total = Reservation.objects.filter(campaign=campaign).count()
-        self.stdout.write(self.style.SUCCESS(f"Done: {total:,} reservations in the campaign."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("Done: %(total)s reservations in the campaign.") % {"total": f"{total:,}"}
+            )
+        )
