@@ -304,6 +304,8 @@ def main() -> None:
         help="serve HEAD as committed instead of the work tree with its uncommitted edits",
     )
     args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally clauses
     STATE.mkdir(parents=True, exist_ok=True)
     app = committed_tree() if args.committed else ROOT
