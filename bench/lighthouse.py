@@ -31,12 +31,10 @@ import contextlib
 import datetime as dt
 import json
 import os
-import re
 import runpy
 import secrets
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import time
@@ -44,6 +42,7 @@ import urllib.request
 from pathlib import Path
 
 # Run as a script, so this folder is on sys.path.
+from lighthouse_report import CATEGORIES, print_summary
 from stores import reset_stores, with_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,15 +56,7 @@ BENCH_REDIS_DB = 2
 GUNICORN_CONFIG = "preorder_shop/gunicorn.py"
 ACCEPT_LANGUAGE = {"ko": "ko-KR,ko;q=0.9", "en": "en-US,en;q=0.9"}
 
-CATEGORIES = {
-    "performance": "performance",
-    "accessibility": "accessibility",
-    "best-practices": "best practices",
-    "seo": "SEO",
-}
 PAGE_NAMES = ["landing", "campaign", "sign-in", "reservation", "order"]
-# The lowest median score (0-100) each category may have; SEO only on public pages.
-BUDGET = {"performance": 95, "accessibility": 100, "best-practices": 100, "seo": 100}
 
 
 def say(message: str) -> None:
@@ -252,47 +243,6 @@ def run_lighthouse(url: str, headers: dict[str, str], report: Path) -> dict | st
     return data
 
 
-def scores(report: dict) -> dict[str, float]:
-    return {
-        category: round(100 * (report["categories"][category]["score"] or 0))
-        for category in CATEGORIES
-    }
-
-
-def failing_audits(report: dict, category: str) -> list[tuple[str, str, str]]:
-    """(id, title, value) of the audits that cost the category points in this report.
-
-    For performance: the weighted metrics below 90 and the insights and diagnostics that
-    failed (those carry no weight of their own, but they say what to fix)."""
-    audits = report["audits"]
-    found = []
-    for ref in report["categories"][category]["auditRefs"]:
-        audit = audits[ref["id"]]
-        score, mode = audit.get("score"), audit.get("scoreDisplayMode")
-        if score is None or mode in ("notApplicable", "informative", "manual"):
-            continue
-        limit = 0.9 if category == "performance" else 1
-        if score < limit and (ref["weight"] > 0 or category == "performance"):
-            found.append((ref["id"], audit["title"], audit.get("displayValue", "")))
-    return found
-
-
-def server_exceptions() -> list[str]:
-    """The distinct exceptions in gunicorn's log (a 500's cause), in order."""
-    log = (STATE / "gunicorn.log").read_text(errors="replace").splitlines()
-    exception = re.compile(r"^[\w.]+(Error|Exception): ")
-    return list(dict.fromkeys(line for line in log if exception.match(line)))
-
-
-def has_noindex(report: dict) -> bool:
-    """Whether Lighthouse's is-crawlable audit found a noindex (a robots meta tag or an
-    X-Robots-Tag header) on the page; a Disallow in robots.txt alone does not count, as it
-    keeps crawlers out but not the address out of the index."""
-    audit = report["audits"]["is-crawlable"]
-    items = (audit.get("details") or {}).get("items", [])
-    return any("noindex" in json.dumps(item.get("source", "")).lower() for item in items)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="Lighthouse runs per page")
@@ -348,87 +298,16 @@ def main() -> None:
     finally:
         say("Stopping gunicorn")
         stop_gunicorn(server)
-    missed = print_summary(pages, results, errors, load_before, args)
+    missed = print_summary(
+        pages,
+        results,
+        errors,
+        load=load_before,
+        args=args,
+        reports=REPORTS,
+        server_log=STATE / "gunicorn.log",
+    )
     sys.exit(1 if missed else 0)
-
-
-def print_summary(
-    pages: dict, results: dict[str, list[dict]], errors: dict[str, list[str]], load, args
-) -> int:
-    """Print the table of medians and the failing audits; return how many budgets missed."""
-    versions = {r["lighthouseVersion"] for runs in results.values() for r in runs}
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    if args.committed:
-        commit += " as committed (uncommitted edits in the work tree not measured)"
-    elif dirty:
-        commit += " (with uncommitted changes)"
-    print()
-    print(f"commit {commit}")
-    print(f"Lighthouse {', '.join(versions) or '?'}, mobile profile (emulated Moto G Power,")
-    print("simulated slow 4G, 4x CPU slowdown), headless Chromium, Accept-Language")
-    print(f"{args.lang}; medians of {args.runs} runs; load average before: {load:.2f} on")
-    print(f"{os.cpu_count()} CPUs; reports in {REPORTS.relative_to(ROOT)}/")
-    # Simulated throttling multiplies the main-thread time it observes: a busy machine (a
-    # low benchmark index, a high load) costs performance points the page did not lose.
-    indexes = [r["environment"]["benchmarkIndex"] for runs in results.values() for r in runs]
-    if indexes:
-        print(f"Lighthouse's benchmark index of this machine: {statistics.median(indexes):.0f}")
-    print()
-    print(f"{'page':<13}" + "".join(f"{label:>16}" for label in CATEGORIES.values()))
-    print(f"{'budget':<13}" + "".join(f"{'>= ' + str(BUDGET[c]):>16}" for c in CATEGORIES))
-    misses: list[tuple[str, str, str]] = []  # page, category, what
-    for name, (_path, public) in pages.items():
-        runs = results[name]
-        if errors[name]:
-            misses.append((name, "error", f"{len(errors[name])} of {args.runs} runs failed"))
-        cells = []
-        for category in CATEGORIES:
-            if category == "seo" and not public:
-                cells.append("—")
-            elif not runs:
-                cells.append("error")
-            else:
-                median = statistics.median(scores(r)[category] for r in runs)
-                ok = median >= BUDGET[category]
-                cells.append(f"{median:g}{'' if ok else ' MISS'}")
-                if not ok:
-                    misses.append((name, category, f"median {median:g}"))
-        if not public and runs and not all(has_noindex(r) for r in runs):
-            misses.append((name, "noindex", "the page does not carry noindex"))
-        print(f"{name:<13}" + "".join(f"{cell:>16}" for cell in cells))
-    print()
-    print("— SEO is left out on the customer's own pages: they carry noindex, as they must")
-    print("  never be indexed; their budget is that noindex (found by Lighthouse's is-crawlable).")
-    print()
-    if not misses:
-        print("Budget met on every page.")
-        return 0
-    print(f"Budget NOT met ({len(misses)}):")
-    for name, category, what in misses:
-        print(f"  {name}, {CATEGORIES.get(category, category)}: {what}")
-        if category == "error":
-            for message in dict.fromkeys(errors[name]):
-                print(f"      {message}")
-            for line in server_exceptions():
-                print(f"      gunicorn's log: {line}")
-        if category not in CATEGORIES:
-            continue
-        seen: dict[tuple[str, str], list[str]] = {}
-        for report in results[name]:
-            for audit_id, title, value in failing_audits(report, category):
-                seen.setdefault((audit_id, title), []).append(value)
-        for (audit_id, title), values in seen.items():
-            shown = f" ({', '.join(v for v in values if v)})" if any(values) else ""
-            print(f"      {audit_id}: {title} [{len(values)}/{len(results[name])} runs]{shown}")
-    return len(misses)
 
 
 if __name__ == "__main__":
