@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "csp",  # its system checks: settings in the pre-4.0 style are refused
     "preorder_shop.apps.PreorderShopConfig",
     "reservations",
     "orders",
