@@ -192,7 +192,10 @@ class OrderHoldAdmin(CheckedFilters, NumberSearch, admin.ModelAdmin):
         return urls + super().get_urls()
 
     def add_view(self, request, form_url="", extra_context=None):
-        # The model form cannot go through the service: "Add hold" opens the place form.
+        # The model form cannot go through the service: "Add hold" opens the place form,
+        # for whoever may place a hold (the place form checks again).
+        if not self.has_add_permission(request):
+            raise PermissionDenied
         return HttpResponseRedirect(reverse("admin:fulfillment_orderhold_place"))
 
     def place_view(self, request):
