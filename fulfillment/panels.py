@@ -1,6 +1,7 @@
 """What fulfilment shows on lower apps' pages (preorder_shop.pages), registered in
 FulfillmentConfig.ready(): a unit reserved for the customer, the festival draw, and stock
-arrivals per model. Each reads fulfilment's own rows; the pages never import this app."""
+arrivals per model, and on each option of the phone chooser the next lot's expected arrival.
+Each reads fulfilment's own rows; the pages never import this app."""
 
 from django.db.models import Min, Q, Sum
 from django.utils import timezone
@@ -61,6 +62,23 @@ def stock_arrivals(*, campaign, **_page) -> dict | None:
     }
 
 
+def expected_arrival(*, variants, **_page) -> dict | None:
+    """The earliest announced lot still to arrive for any of the option's variants.
+
+    A lot's `arrives_at` is the supplier's announced date (staff enter it from the shipment
+    notice, import_stock reads it from the supplier's file), so a lot whose date is still
+    ahead is stock expected then; there is no separate "expected" field, and the page labels
+    the date as expected. One indexed MIN per option, only on the chooser's full page (not on
+    intake, not on the 15-second count poll)."""
+    expected_at = (
+        StockLot.objects.filter(variant_id__in=variants, arrives_at__gt=timezone.now())
+        .order_by("arrives_at")
+        .values_list("arrives_at", flat=True)
+        .first()
+    )
+    return {"expected_at": expected_at} if expected_at else None
+
+
 def register() -> None:
     add_panel(
         "reservation_page", template="fulfillment/panels/unit_reserved.html", context=unit_reserved
@@ -72,4 +90,9 @@ def register() -> None:
         "campaign_page_end",
         template="fulfillment/panels/stock_arrivals.html",
         context=stock_arrivals,
+    )
+    add_panel(
+        "variant_option",
+        template="fulfillment/panels/expected_arrival.html",
+        context=expected_arrival,
     )

@@ -1,5 +1,6 @@
 """Customer pages: what each state shows, what the server accepts, and what stays private."""
 
+import re
 import uuid
 
 import pytest
@@ -19,12 +20,13 @@ def reserve_url(campaign):
     return reverse("reservations:reserve", kwargs={"slug": campaign.slug})
 
 
-def test_campaign_page_lists_variants_with_reserved_counts(client):
+def test_campaign_page_shows_who_is_in_line_at_each_step(client):
     variant = VariantFactory(model_name="iPhone 15 Pro", capacity_gb=256, colour="Natural")
     ReservationFactory.create_batch(3, variant=variant)
-    page = text(client.get(variant.campaign.get_absolute_url()))
-    assert "iPhone 15 Pro 256 GB Natural" in page
-    assert "<td>3</td>" in page
+    choices = {"model": "iPhone 15 Pro", "capacity": "256"}
+    page = re.sub(r"<[^>]+>", " ", text(client.get(variant.campaign.get_absolute_url(), choices)))
+    assert "iPhone 15 Pro" in page
+    assert "Natural ₩1,550,000 3 in line" in " ".join(page.split())
 
 
 @pytest.mark.parametrize(
@@ -150,5 +152,5 @@ def test_counts_fragment_for_htmx_polling(client):
         variant.campaign.get_absolute_url() + "?part=counts", headers={"HX-Request": "true"}
     )
     body = text(response)
-    assert "<table" in body
+    assert 'id="count-model-1" hx-swap-oob="true">1 in line' in body
     assert "<html" not in body
