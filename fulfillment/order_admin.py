@@ -4,8 +4,11 @@ which owns every forward move, registers it again with one action per door
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -13,8 +16,10 @@ from django.utils.translation import ngettext
 from orders.admin import OrderAdmin
 from orders.models import Order, OrderStatus
 from orders.services import Actor
+from preorder_shop import personal_data
 from preorder_shop.exceptions import DomainError
 
+from . import manifest
 from .services import moves
 
 S = OrderStatus
@@ -53,7 +58,17 @@ admin.site.unregister(Order)
 
 @admin.register(Order)
 class FulfilmentOrderAdmin(OrderAdmin):
-    actions = ["to_preparing", "to_shipped", "to_delivered", "to_cancelled"]
+    actions = ["to_preparing", "to_shipped", "to_delivered", "to_cancelled", "courier_manifest"]
+
+    def get_urls(self):
+        return [
+            path(
+                "courier-manifest/",
+                self.admin_site.admin_view(self.courier_manifest_view),
+                name="orders_order_courier_manifest",
+            ),
+            *super().get_urls(),
+        ]
 
     def get_fields(self, request, obj=None):
         return [*super().get_fields(request, obj), "hold_link"]
@@ -133,3 +148,45 @@ class FulfilmentOrderAdmin(OrderAdmin):
 
     def has_transition_permission(self, request) -> bool:
         return request.user.has_perm("orders.transition_order")
+
+    def has_export_personal_data_permission(self, request) -> bool:
+        return personal_data.can_export(request.user)
+
+    @admin.action(
+        description=_("Courier manifest (CSV, recorded)"), permissions=["export_personal_data"]
+    )
+    def courier_manifest(self, request, queryset):
+        """Asks first, on a page that says what the file holds; its form posts to the
+        manifest view, which checks the permission itself (a 403, not a hidden action)."""
+        ready = manifest.ready_to_ship(queryset)
+        return TemplateResponse(
+            request,
+            "admin/preorder_shop/personal_data/manifest_confirm.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Courier manifest"),
+                "opts": self.model._meta,
+                "orders": ready,
+                "skipped": queryset.count() - len(ready),
+                "customers": len({order.reservation.customer_id for order in ready}),
+            },
+        )
+
+    def courier_manifest_view(self, request):
+        if request.method != "POST":
+            return redirect("admin:orders_order_changelist")
+        if not (self.has_view_permission(request) and personal_data.can_export(request.user)):
+            raise PermissionDenied
+        ids = [pk for pk in request.POST.getlist("order") if pk.isdigit() and len(pk) < 19]
+        orders = manifest.ready_to_ship(Order.objects.filter(pk__in=ids))
+        if not orders:
+            self.message_user(
+                request, _("None of these orders is ready to hand to a courier."), messages.WARNING
+            )
+            return redirect("admin:orders_order_changelist")
+        name, text = manifest.export_manifest(
+            staff_user=request.user, orders=orders, request=request
+        )
+        response = HttpResponse(text.encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response

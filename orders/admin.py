@@ -6,10 +6,12 @@ from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from preorder_shop.admin import PERSONAL_DATA_PERMISSION
 from preorder_shop.admin_filters import CheckedFilters
 from preorder_shop.identifiers import NumberSearch
 from preorder_shop.models import OutboxMessage
+from preorder_shop.personal_data import Disclosure
+from preorder_shop.personal_data_admin import PersonalDataAdminMixin
+from preorder_shop.phone import mask_phone, national_format
 
 from . import services
 from .models import Order, OrderStatus, OrderTransition, RatePlan
@@ -58,11 +60,13 @@ class AgeFilter(admin.SimpleListFilter):
         return queryset
 
 
+# What an order's "Show full details" reveals (recorded); the page itself stays masked.
 PERSONAL_FIELDS = [*services.ADDRESS_FIELDS, "port_in_number"]
+PHONE_FIELDS = {"recipient_phone", "port_in_number"}
 
 
 @admin.register(Order)
-class OrderAdmin(CheckedFilters, NumberSearch, admin.ModelAdmin):
+class OrderAdmin(CheckedFilters, NumberSearch, PersonalDataAdminMixin, admin.ModelAdmin):
     list_display = [
         "number",
         "reservation_number",
@@ -90,11 +94,6 @@ class OrderAdmin(CheckedFilters, NumberSearch, admin.ModelAdmin):
         return False
 
     def get_fields(self, request, obj=None):
-        personal = (
-            PERSONAL_FIELDS
-            if request.user.has_perm(PERSONAL_DATA_PERMISSION)
-            else ["masked_address"]
-        )
         return [
             "number",
             "status",
@@ -103,7 +102,8 @@ class OrderAdmin(CheckedFilters, NumberSearch, admin.ModelAdmin):
             "plan",
             "join_type",
             "port_in_carrier",
-            *personal,
+            "masked_port_in_number",
+            "masked_address",
             "courier",
             "tracking_number",
             "created_at",
@@ -142,6 +142,31 @@ class OrderAdmin(CheckedFilters, NumberSearch, admin.ModelAdmin):
         if not obj.recipient_name:
             return "—"
         return f"{obj.masked_recipient} {obj.masked_address}"
+
+    @admin.display(description=_("number to move"))
+    def masked_port_in_number(self, obj: Order) -> str:
+        return mask_phone(obj.port_in_number) if obj.port_in_number else "—"
+
+    def disclosure(self, obj: Order) -> Disclosure:
+        return Disclosure(
+            customer=obj.reservation.customer,
+            reference=f"order {obj.number or '#' + str(obj.pk)}",
+            fields=[
+                (
+                    name,
+                    Order._meta.get_field(name).verbose_name,
+                    national_format(value) if name in PHONE_FIELDS else value,
+                )
+                for name in PERSONAL_FIELDS
+                if (value := getattr(obj, name))
+            ],
+        )
+
+    def call_target(self, obj: Order) -> tuple[str, str]:
+        """The delivery's recipient; before the order form has one, the customer."""
+        if obj.recipient_phone:
+            return "recipient_phone", obj.recipient_phone
+        return "customer.phone", obj.reservation.customer.phone
 
     @admin.display(description=_("notifications"))
     def notifications(self, obj: Order) -> str:

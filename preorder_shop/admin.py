@@ -4,44 +4,40 @@ from django.utils.translation import ngettext
 
 from . import outbox
 from .admin_filters import CheckedFilters
-from .models import Customer, OneTimeCode, Operation, OutboxMessage
+from .models import Customer, OneTimeCode, Operation, OutboxMessage, PersonalDataAccess
+from .personal_data import masked_payload
+from .personal_data_admin import PersonalDataAdminMixin, customer_disclosure
 from .phone import mask_phone
-
-PERSONAL_DATA_PERMISSION = "preorder_shop.view_personal_data"
 
 # The shop's name on every admin page, not "Django administration".
 admin.site.site_header = _("Pre-order administration")
 admin.site.site_title = _("Pre-order administration")
 
 
-class PersonalDataMaskMixin:
-    """Lists always mask; detail pages show full values only with the permission."""
-
-    def can_see_personal_data(self, request) -> bool:
-        return request.user.has_perm(PERSONAL_DATA_PERMISSION)
-
-
 @admin.register(Customer)
-class CustomerAdmin(CheckedFilters, PersonalDataMaskMixin, admin.ModelAdmin):
+class CustomerAdmin(CheckedFilters, PersonalDataAdminMixin, admin.ModelAdmin):
+    """Masked everywhere; full details only by a recorded reveal (preorder_shop.personal_data)."""
+
     list_display = ["masked_name", "masked_phone", "created_at", "last_signed_in_at"]
     search_fields = ["phone__endswith"]
     search_help_text = _("Search by the last 4 digits of the mobile number.")
     date_hierarchy = "created_at"
     ordering = ["-created_at"]
 
-    def get_fields(self, request, obj=None):
-        if self.can_see_personal_data(request):
-            return ["name", "phone", "created_at", "last_signed_in_at"]
-        return ["masked_name", "masked_phone", "created_at", "last_signed_in_at"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.get_fields(request, obj)
+    fields = ["masked_name", "masked_phone", "created_at", "last_signed_in_at"]
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False  # customers exist only through verification of their number
 
     def has_delete_permission(self, request, obj=None):
         return False  # signed-in sessions and reservations refer to customers
+
+    def disclosure(self, obj: Customer):
+        return customer_disclosure(obj)
+
+    def call_target(self, obj: Customer) -> tuple[str, str]:
+        return "phone", obj.phone
 
     @admin.display(description=_("name"))
     def masked_name(self, obj: Customer) -> str:
@@ -71,8 +67,9 @@ class OneTimeCodeAdmin(CheckedFilters, admin.ModelAdmin):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(CheckedFilters, PersonalDataMaskMixin, admin.ModelAdmin):
-    """Read-only: rows change only by being sent, or by "Retry now" through the outbox."""
+class OutboxMessageAdmin(CheckedFilters, admin.ModelAdmin):
+    """Read-only: rows change only by being sent, or by "Retry now" through the outbox.
+    Recipient and payload masked for everyone; the customer's page reveals, recorded."""
 
     list_display = [
         "template_key",
@@ -91,29 +88,23 @@ class OutboxMessageAdmin(CheckedFilters, PersonalDataMaskMixin, admin.ModelAdmin
     ordering = ["-created_at"]
     actions = ["retry_now"]
 
-    def get_fields(self, request, obj=None):
-        recipient = "recipient" if self.can_see_personal_data(request) else "masked_recipient"
-        fields = [
-            "template_key",
-            "channel",
-            recipient,
-            "language",
-            "reference",
-            "idempotency_key",
-            "status",
-            "attempts",
-            "next_attempt_at",
-            "claimed_at",
-            "last_error",
-            "created_at",
-            "sent_at",
-        ]
-        if self.can_see_personal_data(request):
-            fields.append("payload")
-        return fields
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.get_fields(request, obj)
+    fields = [
+        "template_key",
+        "channel",
+        "masked_recipient",
+        "language",
+        "reference",
+        "idempotency_key",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "claimed_at",
+        "last_error",
+        "created_at",
+        "sent_at",
+        "shown_payload",
+    ]
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False  # messages are written by the services that cause them
@@ -130,6 +121,10 @@ class OutboxMessageAdmin(CheckedFilters, PersonalDataMaskMixin, admin.ModelAdmin
     @admin.display(description=_("recipient"))
     def masked_recipient(self, obj: OutboxMessage) -> str:
         return outbox.mask_recipient(obj.channel, obj.recipient)
+
+    @admin.display(description=_("payload"))
+    def shown_payload(self, obj: OutboxMessage) -> dict:
+        return masked_payload(obj.payload)
 
     @admin.action(description=_("Retry now"), permissions=["retry"])
     def retry_now(self, request, queryset):
@@ -186,3 +181,39 @@ class OperationAdmin(CheckedFilters, admin.ModelAdmin):
     @admin.display(description=_("who"))
     def who(self, obj: Operation) -> str:
         return obj.actor_user.get_username() if obj.actor_user else obj.actor_label
+
+
+@admin.register(PersonalDataAccess)
+class PersonalDataAccessAdmin(CheckedFilters, admin.ModelAdmin):
+    """The personal data access log, read-only: rows are written by each reveal, call and
+    export (preorder_shop.personal_data), and the database refuses changes."""
+
+    list_display = ["at", "staff_user", "kind", "customer", "customer_count", "reference"]
+    list_filter = ["kind", "reason_code"]
+    list_select_related = ["staff_user", "customer"]
+    search_fields = ["staff_user__username", "reference"]
+    date_hierarchy = "at"
+    fields = [
+        "at",
+        "staff_user",
+        "kind",
+        "customer",
+        "customer_count",
+        "fields",
+        "reference",
+        "objects_shown",
+        "reason_code",
+        "reason",
+        "ip_address",
+    ]
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -23,7 +23,13 @@ class Customer(models.Model):
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
-        permissions = [("view_personal_data", _("Can see unmasked names, phones and addresses"))]
+        permissions = [
+            ("view_personal_data", _("Can see unmasked names, phones and addresses")),
+            # Separate from viewing: the recorded call link and the courier manifest
+            # (preorder_shop.personal_data) use a number without showing it on a page.
+            ("call_customer", _("Can call customers through the recorded call link")),
+            ("export_personal_data", _("Can export names, phones and addresses")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(phone__regex=E164_MOBILE_PATTERN),
@@ -210,3 +216,78 @@ class Operation(ActedBy):
 
     def __str__(self) -> str:
         return f"{self.action} {self.reference}".strip()
+
+
+class AccessKind(models.TextChoices):
+    VIEW = "view", _("Viewed")
+    CALL = "call", _("Called")
+    EXPORT = "export", _("Exported")
+
+
+class AccessReason(models.TextChoices):
+    CUSTOMER_CALLED = "customer_called", _("The customer called")
+    DELIVERY_PROBLEM = "delivery_problem", _("Delivery problem")
+    PORT_IN_PROBLEM = "port_in_problem", _("Number transfer problem")
+    COURIER_MANIFEST = "courier_manifest", _("Courier manifest")
+    OTHER = "other", _("Other")
+
+
+class PersonalDataAccess(models.Model):
+    """One look at (or use of) a customer's full personal data by a staff member: a reveal
+    on a change page, a recorded call, an export. Append-only (migration); written by
+    preorder_shop.personal_data.record_access in the request that used the data."""
+
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("staff member"),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=AccessKind.choices)
+    # Whose data: one customer for a view or a call; an export names its count instead.
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("customer"),
+    )
+    customer_count = models.PositiveIntegerField(_("customers"), default=1)
+    fields = models.JSONField(_("fields"), default=list)
+    # What was shown or exported: "order 12345678901", "customer 42", the orders of a file.
+    reference = models.CharField(_("shown on"), max_length=200)
+    objects_shown = models.JSONField(_("objects"), default=list, blank=True)
+    reason_code = models.CharField(
+        _("reason"), max_length=32, choices=AccessReason.choices, blank=True
+    )
+    reason = models.TextField(_("why"), blank=True)
+    ip_address = models.GenericIPAddressField(_("request address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data accesses")
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=AccessKind.values), name="pd_access_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(reason_code="") | Q(reason_code__in=AccessReason.values),
+                name="pd_access_reason_code_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="export") | (Q(customer__isnull=False) & Q(customer_count=1)),
+                name="pd_access_one_customer_unless_export",
+            ),
+            # A reveal always says why, in words (preorder_shop.personal_data.MIN_REASON).
+            models.CheckConstraint(
+                condition=~Q(kind="view") | Q(reason__regex=r"\S.{8,}\S"),
+                name="pd_access_view_has_reason",
+            ),
+            models.CheckConstraint(condition=~Q(fields=[]), name="pd_access_names_fields"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.reference}"

@@ -863,19 +863,31 @@ def test_admin_is_read_only(staff_client):
 
 
 @pytest.mark.django_db
-def test_admin_shows_the_payload_only_with_the_personal_data_permission(staff_client):
+def test_admin_shows_the_payload_masked_even_with_the_personal_data_permission(staff_client):
     message = stored_message(template_key="order.shipped", payload=ORDER_PAYLOAD)
     url = reverse("admin:preorder_shop_outboxmessage_change", args=[message.pk])
 
     page = staff_client.get(url).content.decode()
-    assert "6543210987" not in page
+    assert "6543210987" in page  # a tracking number is no personal data
+    assert "김*수" in page
+    assert "김민수" not in page
     assert "010-****-5678" in page
     assert PHONE not in page
 
     grant(staff_client, "view_personal_data")
     page = staff_client.get(url).content.decode()
-    assert "6543210987" in page
-    assert PHONE in page
+    assert "김민수" not in page
+    assert PHONE not in page
+
+
+@pytest.mark.django_db
+def test_admin_never_shows_a_one_time_code(staff_client):
+    message = stored_message(template_key="signin.code", payload={"code": "123456", "minutes": 5})
+    url = reverse("admin:preorder_shop_outboxmessage_change", args=[message.pk])
+    grant(staff_client, "view_personal_data")
+    page = staff_client.get(url).content.decode()
+    assert "123456" not in page
+    assert "******" in page
 
 
 @pytest.mark.django_db
