@@ -173,13 +173,14 @@ def test_admin_columns_filters_and_actions_are_translatable():
 
 
 # Templates: text outside translate tags. Cheap and strict enough: whatever is left once
-# template tags, comments, blocktranslate blocks, markup, code samples and elements marked
-# lang="en" (the language switcher's "English") are taken out must hold no Latin word, nor
-# may a label attribute.
+# template tags, comments, blocktranslate blocks, admin CSS-class blocks, markup, code samples
+# and elements marked lang="en" (the language switcher's "English") are taken out must hold
+# no Latin word, nor may a label attribute.
 REMOVED = [
     r"\{#.*?#\}",
     r"\{%\s*comment\s*%\}.*?\{%\s*endcomment\s*%\}",
     r"\{%\s*blocktranslate\b.*?\{%\s*endblocktranslate\s*%\}",
+    r"\{%\s*block\s+(?:bodyclass|coltype)\s*%\}.*?\{%\s*endblock\s*%\}",  # CSS classes
     r"\{%.*?%\}",
     r"\{\{.*?\}\}",
     r"<(script|style|code|pre)\b.*?</\1>",
