@@ -66,6 +66,12 @@ class Step:
     def chosen(self) -> Option | None:
         return next((o for o in self.options if o.chosen), None)
 
+    @property
+    def then(self) -> str:
+        """The id a plain (no-JavaScript) page load scrolls to after this step: the next."""
+        later = STEPS[STEPS.index(self.name) + 1 :]
+        return f"step-{later[0]}" if later else "summary"
+
 
 @dataclass(frozen=True)
 class Chooser:

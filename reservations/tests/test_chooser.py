@@ -133,6 +133,7 @@ def test_a_new_capacity_keeps_the_colour_and_way_that_still_fit(signed_in, catal
     assert 'name="colour" value="Natural Titanium"' in capacity_form
     assert 'name="fulfilment" value="dawn"' in capacity_form
     assert 'type="hidden" name="capacity"' not in capacity_form
+    assert f'action="/c/{campaign.slug}/#step-colour"' in capacity_form
 
 
 def test_a_choice_that_does_not_fit_is_cleared_with_a_word_and_never_a_500(signed_in, catalogue):
@@ -293,3 +294,10 @@ def test_a_good_reservation_adds_no_query_for_the_chooser(signed_in, catalogue):
             },
         )
     assert len(with_chooser) == len(without_chooser)
+
+
+def test_the_campaign_page_is_public_and_may_be_indexed(client, catalogue):
+    campaign, _ = catalogue
+    body = page(client, campaign).content.decode()
+    assert 'name="robots"' not in body  # base.html's noindex default is overridden
+    assert "reservations/chooser.css" in body.split("</head>")[0]

@@ -98,6 +98,8 @@ def test_without_javascript_every_step_is_a_plain_form(page, look, taps, campaig
 
     def after(step: str) -> None:
         assert in_viewport(page, reserve_button(page)), f"reserve off screen after {step}"
+        if step != "fulfilment":  # the new page opens at the next step
+            assert page.evaluate("window.scrollY") > 0, f"page load after {step} at the top"
         look(page, f"no-js-{step}")
 
     choose(page, taps, variant, "courier", after_each=after)
