@@ -19,14 +19,12 @@ $$;
 CREATE TRIGGER pd_access_append_only
 BEFORE UPDATE OR DELETE ON preorder_shop_personaldataaccess
 FOR EACH ROW EXECUTE FUNCTION preorder_shop_personaldataaccess_append_only();
-
-CREATE TRIGGER pd_access_no_truncate
-BEFORE TRUNCATE ON preorder_shop_personaldataaccess
-FOR EACH STATEMENT EXECUTE FUNCTION preorder_shop_personaldataaccess_append_only();
 """
+# No TRUNCATE trigger, as for the operations log (0005): TRUNCATE needs the table owner's
+# rights, which the application role should not have in production, and the test suite's
+# flush between transactional tests truncates every table.
 
 BACKWARD = r"""
-DROP TRIGGER pd_access_no_truncate ON preorder_shop_personaldataaccess;
 DROP TRIGGER pd_access_append_only ON preorder_shop_personaldataaccess;
 DROP FUNCTION preorder_shop_personaldataaccess_append_only();
 """

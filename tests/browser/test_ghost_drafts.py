@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from orders.models import Order, OrderStatus, OrderTransition
 from reservations.models import Reservation
 
+from .choosing import choose, reserve_button
 from .conftest import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,10 +21,9 @@ SAVED = re.compile(r"\d\d:\d\d:\d\d")
 def reserve(page, look, taps, campaign) -> Reservation:
     variant = campaign.variants.order_by("pk").first()
     sign_in(page, look, taps, phone=PHONE, name="김민준")
-    taps.check(page.locator(f"input[name=variant][value='{variant.pk}']"))
-    taps.check(page.locator("input[name=fulfilment][value=courier]"))
+    choose(page, taps, variant, "courier")
     with page.expect_navigation():
-        taps.click(page.locator("form[action$='/reserve/'] button[type=submit]"))
+        taps.click(reserve_button(page))
     return Reservation.objects.get(customer__phone=PHONE_E164)
 
 
