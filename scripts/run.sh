@@ -20,6 +20,10 @@ port_in_use "$PORT" && die "port $PORT is taken; run 'make run PORT=8001'"
 stack_prepare
 "$PY" manage.py seed_demo
 "$PY" manage.py ensure_admin --username "${ADMIN_USERNAME:-admin}" --password "${ADMIN_PASSWORD:-admin}"
+"$PY" manage.py setup_roles -v 0 >/dev/null
+# One account per staff role (DEBUG only), listed below beside the admin account.
+DEMO_STAFF="$("$PY" manage.py ensure_demo_staff --password "${DEMO_STAFF_PASSWORD:-demo}" | sed 's/^/          /')" ||
+    DEMO_STAFF="          (none: demo accounts are made only with DEBUG on)"
 "$PY" manage.py collectstatic --noinput -v 0
 
 "$VENV/bin/gunicorn" preorder_shop.wsgi --bind "$HOST:$PORT" --config preorder_shop/gunicorn.py &
@@ -33,6 +37,8 @@ cat <<MSG
 
   Shop:   http://$HOST:$PORT/
   Admin:  http://$HOST:$PORT/admin/   (user: ${ADMIN_USERNAME:-admin}, password: ${ADMIN_PASSWORD:-admin})
+  Staff roles, one demo account each (user / password: role):
+$DEMO_STAFF
   Sign in with any Korean mobile number (e.g. 010-1234-5678); in development the
   one-time code is shown on the page and written to this log.
   Ctrl-C stops the web server, the worker, beat, PostgreSQL and Redis.
