@@ -37,10 +37,14 @@ REVEAL_REASONS = [
 ]
 
 
+REASON_MISSING = _(
+    "Say why you need the full details, in at least %(min)d characters. Nothing was shown."
+)
+
+
 class ReasonMissing(DomainError):
-    default_message = _(
-        "Say why you need the full details, in at least %(min)d characters. Nothing was shown."
-    ) % {"min": MIN_REASON}
+    def __init__(self) -> None:
+        super().__init__(REASON_MISSING % {"min": MIN_REASON})
 
 
 @dataclass(frozen=True)

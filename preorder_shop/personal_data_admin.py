@@ -21,7 +21,13 @@ from django.views.decorators.http import require_POST
 
 from . import personal_data
 from .models import Customer
-from .personal_data import MIN_REASON, REVEAL_REASONS, Disclosure, ReasonMissing
+from .personal_data import (
+    MIN_REASON,
+    REASON_MISSING,
+    REVEAL_REASONS,
+    Disclosure,
+    ReasonMissing,
+)
 from .phone import national_format
 
 
@@ -41,14 +47,16 @@ class RevealForm(forms.Form):
         label=_("Why do you need the full details?"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=500,
-        error_messages={"required": ReasonMissing.default_message},
+        required=False,  # an empty reason is a short one: clean_reason says so
         help_text=_("Kept with your name in the personal data access log."),
     )
 
     def clean_reason(self) -> str:
         reason = " ".join(self.cleaned_data["reason"].split())
         if len(reason) < MIN_REASON:
-            raise forms.ValidationError(ReasonMissing.default_message, code="too_short")
+            raise forms.ValidationError(
+                REASON_MISSING, code="too_short", params={"min": MIN_REASON}
+            )
         return reason
 
 
