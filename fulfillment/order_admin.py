@@ -173,10 +173,10 @@ class FulfilmentOrderAdmin(OrderAdmin):
         )
 
     def courier_manifest_view(self, request):
-        if request.method != "POST":
-            return redirect("admin:orders_order_changelist")
         if not (self.has_view_permission(request) and personal_data.can_export(request.user)):
             raise PermissionDenied
+        if request.method != "POST":
+            return redirect("admin:orders_order_changelist")
         ids = [pk for pk in request.POST.getlist("order") if pk.isdigit() and len(pk) < 19]
         orders = manifest.ready_to_ship(Order.objects.filter(pk__in=ids))
         if not orders:

@@ -112,6 +112,7 @@ def test_manifest_needs_export_personal_data(client, preparing):
     response = staff.post(MANIFEST, {"order": [o.pk for o in preparing]})
 
     assert response.status_code == 403
+    assert staff.get(MANIFEST).status_code == 403
     assert RECIPIENT not in response.content.decode()
     assert not PersonalDataAccess.objects.exists()
 
