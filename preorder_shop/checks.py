@@ -1,7 +1,7 @@
 """Checks of our own. Deployment (`manage.py check --deploy`): a production settings file
-must not send sign-in codes to the log, show them on the page, or use the development
-courier secret. Always: TRUSTED_PROXIES must be addresses. Registered in
-PreorderShopConfig.ready()."""
+must not send sign-in codes to the log, show them on the page, use the development
+courier secret, or let staff into the admin without a second factor. Always:
+TRUSTED_PROXIES must be addresses. Registered in PreorderShopConfig.ready()."""
 
 import ipaddress
 
@@ -41,6 +41,14 @@ def production_channels_and_secrets(app_configs, **kwargs) -> list[Error]:
                 "OTP_SHOW_CODE_ON_PAGE is on: the sign-in page would show every code.",
                 hint="Unset OTP_SHOW_CODE_ON_PAGE (it follows DEBUG).",
                 id="preorder_shop.E003",
+            )
+        )
+    if settings.STAFF_REQUIRE_TWO_FACTOR is False:
+        errors.append(
+            Error(
+                "STAFF_REQUIRE_TWO_FACTOR is off: a password alone would open the admin.",
+                hint="Unset STAFF_REQUIRE_TWO_FACTOR (it is required whenever DEBUG is off).",
+                id="preorder_shop.E005",
             )
         )
     return errors

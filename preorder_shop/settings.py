@@ -68,12 +68,16 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "csp",  # its system checks: settings in the pre-4.0 style are refused
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "preorder_shop.apps.PreorderShopConfig",
     "reservations",
     "orders",
     "fulfillment",
     "support",
     "events",
+    "preorder_shop.staff_auth",  # after django-otp: it replaces django-otp's device admins
 ]
 
 MIDDLEWARE = [
@@ -86,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the second factor
     "preorder_shop.middleware.CustomerMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -240,6 +245,17 @@ OUTBOX_CHANNELS = {
 OTP_SHOW_CODE_ON_PAGE = env_bool("OTP_SHOW_CODE_ON_PAGE", DEBUG)
 
 LOGIN_URL = "signin"
+
+# Staff give a second factor (an authenticator app's code or a recovery code) to reach the
+# admin (preorder_shop/staff_auth). Unset, it is required whenever DEBUG is off, read at
+# request time (so the test suite, run with DEBUG off, meets admin as production does);
+# `check --deploy` refuses turning it off with DEBUG off.
+STAFF_REQUIRE_TWO_FACTOR = (
+    env_bool("STAFF_REQUIRE_TWO_FACTOR", False)
+    if os.environ.get("STAFF_REQUIRE_TWO_FACTOR")
+    else None
+)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Pre-order admin")
 LOGIN_REDIRECT_URL = "/"
 
 LOGGING = {

@@ -54,6 +54,7 @@ from preorder_shop.identifiers import ORDER_NUMBER
 from preorder_shop.tests.factories import CustomerFactory
 from preorder_shop.views import PENDING_KEY
 from reservations.tests.factories import CampaignFactory, ReservationFactory, VariantFactory
+from tests.admin_client import sign_in_to_admin
 
 pytestmark = pytest.mark.django_db
 
@@ -132,7 +133,7 @@ class Visitor:
             session[SESSION_KEY] = self.world.customer.pk
             session.save()
         elif self.kind == "superuser":
-            self.client.force_login(self.world.superuser)
+            sign_in_to_admin(self.client, self.world.superuser)
         self.keep_session()
 
     def keep_session(self) -> None:

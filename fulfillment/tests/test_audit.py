@@ -29,6 +29,7 @@ from reservations.tests.factories import (
     VariantFactory,
     expire,
 )
+from tests.admin_client import sign_in_to_admin
 from tests.pages import text
 
 pytestmark = pytest.mark.django_db
@@ -456,7 +457,7 @@ def test_fairness_report_unknown_campaign():
 def make_staff(client, codenames: list[str]):
     user = get_user_model().objects.create_user("auditor", password="pw", is_staff=True)
     user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
-    client.force_login(get_user_model().objects.get(pk=user.pk))
+    sign_in_to_admin(client, get_user_model().objects.get(pk=user.pk))
     return client
 
 

@@ -14,6 +14,7 @@ from orders.models import OrderStatus
 from orders.tests.factories import order_in
 from preorder_shop.models import OutboxMessage
 from reservations.tests.factories import CampaignFactory, ReservationFactory, VariantFactory
+from tests.admin_client import sign_in_to_admin
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +69,8 @@ def test_a_lot_cannot_shrink_below_its_allocated_units(variant):
         )
 
 
-def test_admin_explains_instead_of_failing_when_a_lot_would_shrink(admin_client, variant):
+def test_admin_explains_instead_of_failing_when_a_lot_would_shrink(client, admin_user, variant):
+    admin_client = sign_in_to_admin(client, admin_user)
     stock = lot(variant, 3)
     for _ in range(2):
         ReservationFactory(variant=variant)

@@ -20,6 +20,7 @@ from orders.tests.factories import order_in, staff_user
 from preorder_shop.identifiers import ORDER_NUMBER
 from preorder_shop.tests.factories import CustomerFactory
 from reservations.tests.factories import ReservationFactory, VariantFactory
+from tests.admin_client import sign_in_to_admin
 from tests.pages import text
 
 pytestmark = pytest.mark.django_db
@@ -230,7 +231,7 @@ def make_staff(client, username: str, codenames: list[str]):
     user = get_user_model().objects.create_user(username, password="pw", is_staff=True)
     user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
     user = get_user_model().objects.get(pk=user.pk)
-    client.force_login(user)
+    sign_in_to_admin(client, user)
     client.user = user
     return client
 

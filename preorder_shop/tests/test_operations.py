@@ -18,6 +18,7 @@ from orders.models import OrderStatus
 from orders.tests.factories import order_in
 from preorder_shop.models import Operation
 from reservations.tests.factories import CampaignFactory, VariantFactory
+from tests.admin_client import sign_in_to_admin
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +88,7 @@ def test_the_log_is_append_only(stock_file):
 def test_admin_lists_the_log_read_only(client, stock_file):
     call_command("import_stock", str(stock_file), operator="kim.ops", stdout=io.StringIO())
     admin = get_user_model().objects.create_superuser("root", password="pw")
-    client.force_login(admin)
+    sign_in_to_admin(client, admin)
 
     page = client.get(reverse("admin:preorder_shop_operation_changelist")).content.decode()
 

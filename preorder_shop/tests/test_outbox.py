@@ -32,6 +32,7 @@ from kombu.exceptions import OperationalError
 from preorder_shop import outbox, tasks
 from preorder_shop.celery import app as celery_app
 from preorder_shop.models import OutboxChannel, OutboxMessage, OutboxStatus
+from tests.admin_client import sign_in_to_admin
 from tests.concurrency import run_at_once
 
 PHONE = "+821012345678"
@@ -788,7 +789,7 @@ def test_recipients_are_masked_for_lists_and_logs():
 def staff_client(client):
     user = get_user_model().objects.create_user("ops", password="pw", is_staff=True)
     user.user_permissions.set(Permission.objects.filter(codename="view_outboxmessage"))
-    client.force_login(user)
+    sign_in_to_admin(client, user)
     client.user = user
     return client
 
@@ -796,7 +797,7 @@ def staff_client(client):
 def grant(client, codename: str) -> None:
     client.user.user_permissions.add(Permission.objects.get(codename=codename))
     client.user = get_user_model().objects.get(pk=client.user.pk)  # drop the perm cache
-    client.force_login(client.user)
+    sign_in_to_admin(client, client.user)
 
 
 CHANGELIST = "admin:preorder_shop_outboxmessage_changelist"

@@ -23,6 +23,7 @@ from orders.tests.factories import (
     publish_festival_draw,
 )
 from reservations.tests.factories import CampaignFactory, ReservationFactory, VariantFactory
+from tests.admin_client import sign_in_to_admin
 
 pytestmark = pytest.mark.django_db
 
@@ -242,7 +243,7 @@ def test_admin_login(client):
 @pytest.fixture
 def superuser_client(client):
     client.user = get_user_model().objects.create_superuser("root", password="pw")
-    client.force_login(client.user)
+    sign_in_to_admin(client, client.user)
     return client
 
 

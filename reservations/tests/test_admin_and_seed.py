@@ -8,6 +8,7 @@ from preorder_shop.tests.factories import CustomerFactory
 from reservations import services
 from reservations.demo import DEMO_SLUG
 from reservations.models import Campaign, CancelledBy, Reservation, ReservationStatus, Variant
+from tests.admin_client import sign_in_to_admin
 
 from .factories import ReservationFactory
 
@@ -22,7 +23,7 @@ def staff_client(client):
             codename__in=["view_reservation", "change_reservation", "view_customer"]
         )
     )
-    client.force_login(user)
+    sign_in_to_admin(client, user)
     client.user = user
     return client
 
@@ -45,7 +46,7 @@ def test_customer_detail_masked_even_with_permission(staff_client):
 
     staff_client.user.user_permissions.add(Permission.objects.get(codename="view_personal_data"))
     staff_client.user = get_user_model().objects.get(pk=staff_client.user.pk)
-    staff_client.force_login(staff_client.user)
+    sign_in_to_admin(staff_client, staff_client.user)
     page = staff_client.get(url).content.decode()
     assert "010-****-5432" in page
     assert "9876" not in page

@@ -4,6 +4,8 @@ not applied to Django's own admin pages."""
 
 import pytest
 from django.contrib.auth import get_user_model
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from orders.models import OrderStatus, OrderTransition
@@ -13,7 +15,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_staff_moves_one_order_to_preparing(page, look, live_server):
-    get_user_model().objects.create_superuser("ops", "ops@example.com", "correct-horse-9")
+    ops = get_user_model().objects.create_superuser("ops", "ops@example.com", "correct-horse-9")
+    app = TOTPDevice.objects.create(user=ops, name="app", confirmed=True)
     order = order_in(OrderStatus.RECEIVED)
     give_unit(order.reservation)
     other = order_in(OrderStatus.RECEIVED)  # not found by the search, not moved
@@ -22,6 +25,8 @@ def test_staff_moves_one_order_to_preparing(page, look, live_server):
     look(page, "admin-login", axe=False)
     page.locator("input[name=username]").fill("ops")
     page.locator("input[name=password]").fill("correct-horse-9")
+    code = TOTP(app.bin_key, app.step, app.t0, app.digits, app.drift).token()
+    page.locator("input[name=code]").fill(f"{code:06d}")
     with page.expect_navigation():
         page.locator("#login-form [type=submit]").click()
     look(page, "admin-index", axe=False)
