@@ -110,9 +110,11 @@ def test_customer_and_staff_pages_read_in_korean(page, look, taps, campaign, liv
     page.locator("input[name=password]").fill("correct-horse-9")
     with page.expect_navigation():
         page.locator("#login-form [type=submit]").click()
-    look(page, "admin-index", axe=False)
     # Staff-typed text and the names of the workers and couriers that moved the order.
     typed = (*named, "test-worker", "test-courier", "ops")
+    if page.url.endswith("/admin/two-factor/"):
+        set_up_second_factor(page, look, typed)
+    look(page, "admin-index", axe=False)
 
     page.goto(live_server.url + "/admin/orders/order/")
     look(page, "admin-orders", axe=False)
@@ -133,3 +135,22 @@ def test_customer_and_staff_pages_read_in_korean(page, look, taps, campaign, liv
     look(page, "admin-one-time-codes", axe=False)
     check_korean(page, "admin one-time codes", allow=typed)
     expect(page.locator("#result_list thead")).to_contain_text("휴대폰 번호")
+
+
+def set_up_second_factor(page: Page, look, typed: tuple[str, ...]) -> None:
+    """A new staff member's first sign-in asks for an authenticator app (staff_auth): set
+    it up as test_staff_two_factor.py does, reading both pages in Korean on the way."""
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    look(page, "admin-two-factor-setup", axe=False)
+    check_korean(page, "admin two-factor setup", allow=typed)
+    app = TOTPDevice.objects.get(user__username="ops", confirmed=False)
+    code = TOTP(app.bin_key, app.step, app.t0, app.digits, app.drift).token()
+    page.locator("input[name=code]").fill(f"{code:06d}")
+    with page.expect_navigation():
+        page.locator("input[type=submit]").click()
+    look(page, "admin-recovery-codes", axe=False)
+    check_korean(page, "admin recovery codes", allow=typed)
+    with page.expect_navigation():
+        page.locator("#content-main a.button[href='/admin/']").click()
