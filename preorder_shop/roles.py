@@ -136,6 +136,10 @@ AUDITORS = Role(
         "fulfillment.webhooknonce",
         "fulfillment.festivaldraw",
         "fulfillment.festivalentry",
+        # Staff sign-in: who tried, who has a second factor (devices without secrets).
+        "staff_auth.staffsigninattempt",
+        "otp_totp.totpdevice",
+        "otp_static.staticdevice",
     )
     | _perms(PERSONAL_DATA_ACCESS_LOG),
 )

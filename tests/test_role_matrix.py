@@ -18,6 +18,8 @@ from django.contrib.messages import get_messages
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from fulfillment.models import (
     CourierEvent,
@@ -33,6 +35,7 @@ from preorder_shop import personal_data, roles
 from preorder_shop.actors import Actor
 from preorder_shop.models import AccessKind, OneTimeCode, OutboxMessage
 from preorder_shop.operations import record_operation
+from preorder_shop.staff_auth.models import Outcome, StaffSignInAttempt
 from tests import admin_client
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +68,38 @@ MATRIX = {
     "admin:jsi18n": "302 200 200 200 200 200 200 200",
     "admin:view_on_site": "302 302 302 302 302 302 302 302",  # a campaign's public page
     "admin:catch_all": "302 404 404 404 404 404 404 404",
+    # Each staff member's own second factor (signed in here with one already set up).
+    "admin:two_factor_setup": "302 302 302 302 302 302 302 302",
+    "admin:two_factor_qr": "404 404 404 404 404 404 404 404",  # no set-up under way
+    "admin:two_factor_recovery_codes": "302 200 200 200 200 200 200 200",
+    # Sign-in log and second-factor devices: Auditors read; Administrators reset a lost
+    # phone by deleting its devices.
+    "admin:app_list:staff_auth": "302 404 404 404 404 200 200 200",
+    "admin:app_list:otp_totp": "302 404 404 404 404 200 200 200",
+    "admin:app_list:otp_static": "302 404 404 404 404 200 200 200",
+    "admin:staff_auth_staffsigninattempt_changelist": "302 403 403 403 403 200 200 200",
+    "admin:staff_auth_staffsigninattempt_add": "302 403 403 403 403 403 403 403",
+    "admin:staff_auth_staffsigninattempt_change": "302 403 403 403 403 200 200 200",
+    "admin:staff_auth_staffsigninattempt_history": "302 403 403 403 403 200 200 200",
+    "admin:staff_auth_staffsigninattempt_delete": "302 403 403 403 403 403 403 403",
+    "admin:staff_auth_staffsigninattempt_object": "302 302 302 302 302 302 302 302",
+    "admin:staff_auth_staffsigninattempt_changelist!delete_selected": (
+        "302 403 403 403 403 no no no"
+    ),
+    "admin:otp_totp_totpdevice_changelist": "302 403 403 403 403 200 200 200",
+    "admin:otp_totp_totpdevice_add": "302 403 403 403 403 403 403 403",
+    "admin:otp_totp_totpdevice_change": "302 403 403 403 403 200 200 200",
+    "admin:otp_totp_totpdevice_history": "302 403 403 403 403 200 200 200",
+    "admin:otp_totp_totpdevice_delete": "302 403 403 403 403 403 200 200",
+    "admin:otp_totp_totpdevice_object": "302 302 302 302 302 302 302 302",
+    "admin:otp_totp_totpdevice_changelist!delete_selected": "302 403 403 403 403 no ran ran",
+    "admin:otp_static_staticdevice_changelist": "302 403 403 403 403 200 200 200",
+    "admin:otp_static_staticdevice_add": "302 403 403 403 403 403 403 403",
+    "admin:otp_static_staticdevice_change": "302 403 403 403 403 200 200 200",
+    "admin:otp_static_staticdevice_history": "302 403 403 403 403 200 200 200",
+    "admin:otp_static_staticdevice_delete": "302 403 403 403 403 403 200 200",
+    "admin:otp_static_staticdevice_object": "302 302 302 302 302 302 302 302",
+    "admin:otp_static_staticdevice_changelist!delete_selected": "302 403 403 403 403 no ran ran",
     "admin:app_list:auth": "302 404 404 404 404 200 200 200",
     "admin:app_list:preorder_shop": "302 404 200 200 404 200 200 200",
     "admin:app_list:reservations": "302 404 200 200 404 200 200 200",
@@ -364,6 +399,11 @@ def seeded():
         customer=received.reservation.customer,
     )
     allocation = preparing.reservation.allocations.get()
+    attempt = StaffSignInAttempt.objects.create(
+        account="seed-ops", known_account=True, address="127.0.0.1", outcome=Outcome.WRONG
+    )
+    totp = TOTPDevice.objects.create(user=ops, name="phone", confirmed=True)
+    recovery = StaticDevice.objects.create(user=ops, name="recovery codes", confirmed=True)
     rows = [
         Group.objects.get(name=roles.AUDITORS.name),
         ops,
@@ -382,6 +422,9 @@ def seeded():
         alert,
         exception,
         access,
+        attempt,
+        totp,
+        recovery,
     ]
     return {type(row): row for row in rows} | {"preparing": preparing}
 
