@@ -227,10 +227,11 @@ def _finish(message: OutboxMessage, *, error: str | None, now: dt.datetime) -> N
 
 
 def _reconnecting(operation: Callable[[], T]) -> T:
-    """Run one statement of a claimed row, again on a new connection if its connection was
-    lost. Without this a row whose message has left (or whose read failed after the claim)
-    stays "sending" until SENDING_LEASE runs out and is then sent a second time. Both
-    statements are safe to repeat: a read, and a result write guarded by the claim."""
+    """Run one step of a claimed row, again on a new connection if its connection was lost.
+    Without this a row whose message has left (or whose read failed after the claim) stays
+    "sending" until SENDING_LEASE runs out and is then sent a second time, and a render that
+    reads the database counts a restart as a failed attempt. Each step is safe to repeat:
+    the reads, and a result write guarded by the claim."""
     for attempt in range(1, RECONNECT_TRIES):
         try:
             return operation()
@@ -245,7 +246,8 @@ def _reconnecting(operation: Callable[[], T]) -> T:
 
 def _send_claimed(message: OutboxMessage, *, now: dt.datetime | None) -> None:
     try:
-        subject, body = render(message)
+        # Templates may read live facts (an expected delivery), so rendering is a read too.
+        subject, body = _reconnecting(lambda: render(message))
         channel_for(message.channel).send(
             recipient=message.recipient,
             subject=subject,

@@ -99,3 +99,31 @@ def test_a_message_sent_while_the_connection_was_lost_is_recorded_as_sent(settin
     assert message.status == OutboxStatus.SENT
     assert outbox.sweep(now=message.sent_at + outbox.SENDING_LEASE * 2) == 0
     assert ChannelThatOutlivesItsConnection.sent == ["sent-then-lost"]
+
+
+def test_a_render_that_meets_a_lost_connection_is_tried_again_not_counted_a_failure(
+    monkeypatch,
+):
+    real_render, renders = outbox.render, []
+
+    def render_across_a_restart(message):
+        renders.append(message.pk)
+        if len(renders) == 1:
+            kill_this_process_connection()
+        OutboxMessage.objects.count()  # a template reading live facts queries the database
+        return real_render(message)
+
+    monkeypatch.setattr(outbox, "render", render_across_a_restart)
+    message = outbox.queue_message(
+        channel=OutboxChannel.SMS,
+        recipient=CustomerFactory().phone,
+        template_key="signin.code",
+        payload={"code": "123456", "minutes": 5},
+        idempotency_key="render-across-restart",
+    )
+
+    assert outbox.deliver(message.pk) is True
+
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.last_error) == (OutboxStatus.SENT, 1, "")
+    assert renders == [message.pk, message.pk]
