@@ -1,7 +1,9 @@
 import os
 
-from celery import Celery, Task
+from celery import Celery, Task, signals
 from django.db import InterfaceError, OperationalError, close_old_connections, connection
+
+from . import log_masking
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "preorder_shop.settings")
 
@@ -41,3 +43,7 @@ def _drop_unusable_connections() -> None:
 app = Celery("preorder_shop", task_cls=StoreAwareTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# The worker replaces the handlers settings.LOGGING made with its own: mask on those too.
+signals.after_setup_logger.connect(log_masking.install, weak=False)
+signals.after_setup_task_logger.connect(log_masking.install, weak=False)

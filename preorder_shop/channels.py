@@ -17,10 +17,17 @@ class Channel(Protocol):
 
 
 class LogSmsChannel:
-    """Development SMS: writes the message to the log, with the number masked."""
+    """Development SMS: logs that a message went out, never what it says.
+
+    The body names the customer ("김민수님, ...") and may carry a sign-in code; the line has
+    the masked number, the idempotency key (which says what kind of message it was, e.g.
+    order:12:shipped or signin-code:7) and the body's length. In DEBUG the sign-in code is
+    shown on the page instead (OTP_SHOW_CODE_ON_PAGE)."""
 
     def send(self, *, recipient: str, subject: str, body: str, idempotency_key: str) -> None:
-        logger.info("SMS to %s [%s]: %s", mask_phone(recipient), idempotency_key, body)
+        logger.info(
+            "SMS to %s [%s]: %s characters", mask_phone(recipient), idempotency_key, len(body)
+        )
 
 
 class EmailChannel:

@@ -40,7 +40,7 @@ cat <<MSG
   Staff roles, one demo account each (user / password: role):
 $DEMO_STAFF
   Sign in with any Korean mobile number (e.g. 010-1234-5678); in development the
-  one-time code is shown on the page and written to this log.
+  one-time code is shown on the page (this log masks numbers and never shows codes).
   Ctrl-C stops the web server, the worker, beat, PostgreSQL and Redis.
 
 MSG
