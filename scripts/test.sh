@@ -5,6 +5,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/stack.sh"
 trap stop_started_services EXIT
 stack_prepare
 ensure_browser  # tests/browser: Chromium and a Korean font
+ensure_package xgettext gettext  # tests/test_translation_sources.py runs makemessages
 # Tests use their own Redis database, so a running `make run` stack keeps its queues; a
 # run with its own TEST_DATABASE_NAME gets its own Redis database too (3-15).
 db=1

@@ -56,7 +56,7 @@ def extracted(tmp_path_factory) -> list[Entry]:
     Run over a copy: makemessages writes a temporary .py beside every template it reads, and
     other people's makemessages must never see those in the shared tree."""
     if shutil.which("xgettext") is None:
-        pytest.skip("xgettext (gettext) is not installed")
+        pytest.fail("xgettext is missing: run `make test` (or apt-get install gettext)")
     work = tmp_path_factory.mktemp("makemessages")
     copy = work / "src"
     for path in source_files():
