@@ -291,3 +291,40 @@ class PersonalDataAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.reference}"
+
+
+class ApiToken(models.Model):
+    """A device's sign-in to the API (preorder_shop.tokens): only the SHA-256 of the random
+    token is kept; the prefix lets the customer tell their devices apart in a list."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("customer")
+    )
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    prefix = models.CharField(_("prefix"), max_length=8)
+    device = models.CharField(_("device"), max_length=60, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-pk"]
+        indexes = [models.Index(fields=["customer", "-id"], name="api_token_customer_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(token_hash__regex=r"^[0-9a-f]{64}$"),  # noqa: S106 (a pattern)
+                name="api_token_hash_is_sha256",
+            ),
+            models.CheckConstraint(
+                condition=Q(last_used_at__gte=F("created_at")), name="api_token_used_after_created"
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True) | Q(revoked_at__gte=F("created_at")),
+                name="api_token_revoked_after_created",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… · {self.device or '-'}"

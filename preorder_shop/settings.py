@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "ninja",  # the API's docs page: the Swagger UI bundle it ships, served as static files
     "preorder_shop.apps.PreorderShopConfig",
     "reservations",
     "orders",

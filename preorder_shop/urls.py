@@ -1,7 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import health, views, webfiles
+from . import api_signin, health, views, webfiles
+from .api import api
+
+# The API (issue 13): each app's router, assembled here. Ninja's patterns come first and
+# define no /orders/ path, so the web order page's own JSON view (orders.urls, order_api)
+# still answers /api/v1/orders/<number>; any other unknown /api/ path is handler404's JSON.
+api.add_router("/auth", api_signin.router)
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -9,6 +15,7 @@ urlpatterns = [
     path("robots.txt", webfiles.robots_txt, name="robots_txt"),
     path("manifest.webmanifest", webfiles.web_manifest, name="web_manifest"),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("signin/", views.signin, name="signin"),
     path("signin/code/", views.signin_verify, name="signin_verify"),

@@ -290,6 +290,15 @@ NOT_STAFF = {
     "orders:order_cancel",
     "orders:order_api",
     "fulfillment:courier_webhook",
+    # The API (issue 13): customers' tokens only, never a staff sign-in.
+    "api:api-root",
+    "api:openapi-json",
+    "api:openapi-view",
+    "api:signin_code",
+    "api:signin_token",
+    "api:tokens",
+    "api:token_revoke",
+    "api:signout",
 }
 
 

@@ -1,0 +1,129 @@
+"""The shop's API (issue 13): django-ninja at /api/v1/, typed code -> OpenAPI 3.
+
+This module holds what every router shares: the NinjaAPI, the Bearer token auth and the
+RFC 9457 problem details every error is answered with. Each app adds its own router and
+the composition root (preorder_shop.urls) assembles them, so the layers hold.
+"""
+
+import re
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.docs import DocsBase
+from ninja.security import HttpBearer
+
+from . import tokens
+from .exceptions import CodeExpired, DomainError, RateLimited, WrongCode
+from .models import ApiToken
+
+PROBLEM = "application/problem+json"
+
+# A refusal's HTTP status; any other DomainError is a conflict with the current state.
+DOMAIN_STATUS: dict[type[DomainError], int] = {RateLimited: 429, WrongCode: 400, CodeExpired: 400}
+
+
+def problem(status: int, code: str, title: str, detail: str = "", **extra: Any) -> JsonResponse:
+    """An RFC 9457 problem: `code` is stable for machines, title and detail are translated."""
+    body = {"type": f"/api/v1/docs#problem-{code}", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    return JsonResponse(
+        {**body, "code": code, **extra},
+        status=status,
+        content_type=PROBLEM,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def error_code(exc: DomainError) -> str:
+    """A domain error's `code`: its class's own, or its class name in snake case."""
+    return (
+        getattr(exc, "code", None) or re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
+    )
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer <token>`; no session cookie is read, so no CSRF applies."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        if not token or len(token) > 100:
+            return None
+        return tokens.authenticate(token)
+
+
+class Docs(DocsBase):
+    """Swagger UI from the static bundle ninja ships, booted by a static file: the strict
+    Content-Security-Policy allows no inline script or style and no CDN."""
+
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
+        return render(
+            request,
+            "api/docs.html",
+            {"api": api, "openapi_url": self.get_openapi_url(api, kwargs)},
+        )
+
+
+api = NinjaAPI(
+    title="Pre-order shop API",
+    version="1",
+    description=(
+        "The shop's second front door for the mobile app. Sign in with a one-time code, then "
+        "send `Authorization: Bearer <token>`. Every error is an RFC 9457 problem "
+        "(`application/problem+json`) with a stable `code`; texts follow `Accept-Language` "
+        "(Korean by default)."
+    ),
+    urls_namespace="api",
+    docs=Docs(),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [
+        {
+            "loc": [str(part) for part in e.get("loc", ())],
+            "msg": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
+        for e in exc.errors
+    ]
+    return problem(422, "invalid_request", _("The request is not valid."), errors=errors)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = problem(
+        401,
+        "not_authenticated",
+        _("Sign in first."),
+        _("Send a valid token: Authorization: Bearer <token>."),
+    )
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return problem(404, "not_found", _("Not found."))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400:  # ninja's "Cannot parse request body"
+        return problem(400, "unreadable_request", _("The request body could not be read."))
+    return problem(exc.status_code, "http_error", str(exc))
+
+
+@api.exception_handler(DomainError)
+def _refused(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    status = next((s for cls, s in DOMAIN_STATUS.items() if isinstance(exc, cls)), 409)
+    response = problem(status, error_code(exc), _("The request was refused."), str(exc.message))
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
