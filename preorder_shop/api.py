@@ -11,19 +11,29 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import DocsBase
 from ninja.security import HttpBearer
 
 from . import tokens
 from .exceptions import CodeExpired, DomainError, RateLimited, WrongCode
-from .models import ApiToken
+from .models import ApiToken, Customer
 
 PROBLEM = "application/problem+json"
 
 # A refusal's HTTP status; any other DomainError is a conflict with the current state.
 DOMAIN_STATUS: dict[type[DomainError], int] = {RateLimited: 429, WrongCode: 400, CodeExpired: 400}
+
+
+class Problem(Schema):
+    """RFC 9457 problem details, as every error is answered (the schema's error responses)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    code: str
 
 
 def problem(status: int, code: str, title: str, detail: str = "", **extra: Any) -> JsonResponse:
@@ -53,6 +63,16 @@ class TokenAuth(HttpBearer):
         if not token or len(token) > 100:
             return None
         return tokens.authenticate(token)
+
+
+def optional_customer(request: HttpRequest) -> Customer | None:
+    """The customer a public endpoint answers for: the token's, when one is sent and live."""
+    token = TokenAuth()(request)
+    return token.customer if token else None
+
+
+# A public endpoint that says more with a token (OpenAPI: the token is optional).
+OPTIONAL_TOKEN = {"security": [{"TokenAuth": []}, {}]}
 
 
 class Docs(DocsBase):

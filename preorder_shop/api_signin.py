@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from . import services, tokens
-from .api import TokenAuth, problem
+from .api import Problem, TokenAuth, problem
 from .client import client_key
 from .forms import RequestCodeForm, VerifyCodeForm
 
@@ -50,14 +50,6 @@ class TokenIssued(Schema):
 class TokenPage(Schema):
     items: list[TokenOut]
     next_cursor: str | None
-
-
-class Problem(Schema):
-    type: str
-    title: str
-    status: int
-    detail: str | None = None
-    code: str
 
 
 def _form_problem(form) -> object:

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from reservations import api as reservations_api
+
 from . import api_signin, health, views, webfiles
 from .api import api
 
@@ -8,6 +10,7 @@ from .api import api
 # define no /orders/ path, so the web order page's own JSON view (orders.urls, order_api)
 # still answers /api/v1/orders/<number>; any other unknown /api/ path is handler404's JSON.
 api.add_router("/auth", api_signin.router)
+api.add_router("/campaigns", reservations_api.router)
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

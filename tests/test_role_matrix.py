@@ -299,6 +299,8 @@ NOT_STAFF = {
     "api:tokens",
     "api:token_revoke",
     "api:signout",
+    "api:campaigns",
+    "api:campaign",
 }
 
 
