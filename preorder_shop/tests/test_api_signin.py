@@ -243,3 +243,31 @@ def test_problems_speak_korean_by_default_and_follow_accept_language(settings):
     ko = Client().post(TOKEN, body, content_type="application/json").json()
     assert ko["detail"] != "The code has exactly 6 digits."
     assert any("\uac00" <= ch <= "\ud7a3" for ch in ko["detail"])
+
+
+def test_the_database_refuses_a_token_that_is_not_a_hash():
+    from django.db import IntegrityError, transaction
+
+    customer = CustomerFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ApiToken.objects.create(
+            customer=customer, token_hash="raw-token-" + "x" * 40, prefix="raw"
+        )
+    too_early = timezone.now() - dt.timedelta(days=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ApiToken.objects.create(
+            customer=customer, token_hash="a" * 64, prefix="a", revoked_at=too_early
+        )
+
+
+def test_a_domain_refusal_without_its_own_status_is_a_409_with_its_class_as_code():
+    from preorder_shop.api import _refused, error_code
+    from preorder_shop.exceptions import DomainError
+
+    class WindowClosed(DomainError):
+        pass
+
+    assert error_code(WindowClosed()) == "window_closed"
+    response = _refused(None, WindowClosed("The window closed."))
+    assert response.status_code == 409
+    assert response["Content-Type"] == PROBLEM
