@@ -2,9 +2,9 @@
 
 import datetime as dt
 
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 
 class DomainError(Exception):
@@ -26,7 +26,10 @@ class RateLimited(DomainError):
             "Try again after %(time)s (in %(minutes)d minute).",
             "Try again after %(time)s (in %(minutes)d minutes).",
             minutes,
-        ) % {"time": until.strftime("%H:%M"), "minutes": minutes}
+        ) % {
+            "time": dateformat.time_format(until, pgettext("clock time", "H:i")),
+            "minutes": minutes,
+        }
         super().__init__(f"{message} {wait}")
 
 

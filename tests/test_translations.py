@@ -176,6 +176,8 @@ def test_translations_keep_placeholders_and_are_korean(messages):
                 f"django.po line {entry.line}: {text!r} does not keep the placeholders "
                 f"of {source!r}"
             )
+            if (entry.msgctxt or "").startswith("clock time"):
+                continue  # a date-format string ("A g:i"): its Korean is the 오전/오후 it makes
             assert HANGUL.search(text), f"django.po line {entry.line}: {text!r} is not Korean"
 
 
@@ -323,3 +325,20 @@ def test_ops_tables_line_up_with_korean_headers():
     assert [display_width(line) for line in lines] == [display_width(lines[1])] * 2
     # "단말 옵션" is 9 columns wide, the variant 22; "입고" is 4, right-aligned over "1,000".
     assert lines[0] == "단말 옵션" + " " * 13 + "  " + " " + "입고"
+
+
+def test_clock_times_in_messages_read_the_korean_way():
+    from django.template import Context, Template
+
+    from preorder_shop.exceptions import RateLimited
+
+    saved = Template(
+        '{% load i18n %}{% translate "H:i:s" context "clock time with seconds" as clock %}'
+        "{{ at|time:clock }}"
+    )
+    at = dt.datetime(2026, 12, 2, 15, 4, 5, tzinfo=dt.UTC)  # 00:04:05 next day in Seoul
+    with translation.override("ko"):
+        assert saved.render(Context({"at": at})) == "오전 12:04:05"
+        assert re.search(r"(오전|오후) \d{1,2}:\d\d", RateLimited("x", retry_after=90).message)
+    with translation.override("en"):
+        assert saved.render(Context({"at": at})) == "00:04:05"

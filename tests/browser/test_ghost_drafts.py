@@ -15,7 +15,7 @@ from .conftest import sign_in
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PHONE, PHONE_E164 = "010-2345-6789", "+821023456789"
-SAVED = re.compile(r"\d\d:\d\d:\d\d")
+SAVED = re.compile(r"\d{1,2}:\d\d:\d\d")
 
 
 def reserve(page, look, taps, campaign) -> Reservation:
