@@ -29,7 +29,13 @@ class CodeSent(Schema):
 
 class CodeVerify(CodeRequest):
     code: str = Field(max_length=20, examples=["123456"])
-    device: str = Field("", max_length=60, description="A label to tell devices apart.")
+    # No control characters (a NUL would reach PostgreSQL text): a 422, never a 500.
+    device: str = Field(
+        "",
+        max_length=60,
+        pattern=r"^[^\x00-\x1f\x7f]*$",
+        description="A label to tell devices apart.",
+    )
 
 
 class TokenOut(Schema):

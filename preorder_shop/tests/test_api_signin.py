@@ -271,3 +271,13 @@ def test_a_domain_refusal_without_its_own_status_is_a_409_with_its_class_as_code
     response = _refused(None, WindowClosed("The window closed."))
     assert response.status_code == 409
     assert response["Content-Type"] == PROBLEM
+
+
+@pytest.mark.parametrize("device", ["a\x00b", "tab\there", "\x7f"])
+def test_a_device_label_with_control_characters_is_a_422_not_a_500(api, device):
+    typed, _ = new_number()
+    sent = api.post(CODE, {"phone": typed, "name": "김민수"}, content_type="application/json")
+    body = {"phone": typed, "name": "김민수", "code": sent.json()["dev_code"], "device": device}
+    refused = api.post(TOKEN, body, content_type="application/json")
+    assert_problem(refused, 422, "invalid_request")
+    assert not ApiToken.objects.exists()
