@@ -120,6 +120,7 @@ AUDITORS = Role(
         "preorder_shop.onetimecode",
         "preorder_shop.outboxmessage",
         "preorder_shop.operation",
+        "preorder_shop.apitoken",  # devices signed in to the API (hashes only, no secrets)
         "reservations.campaign",
         "reservations.variant",
         "reservations.reservation",
