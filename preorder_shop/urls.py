@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from orders import api as orders_api
 from reservations import api as reservations_api
 
 from . import api_signin, health, views, webfiles
@@ -11,6 +12,7 @@ from .api import api
 # still answers /api/v1/orders/<number>; any other unknown /api/ path is handler404's JSON.
 api.add_router("/auth", api_signin.router)
 api.add_router("/campaigns", reservations_api.router)
+api.add_router("", orders_api.router)
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

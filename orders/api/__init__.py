@@ -1,0 +1,10 @@
+"""The customer's reservations, order forms and orders for the API (issue 13): thin doors
+into orders.services and orders.selectors, the same ones the pages use."""
+
+from ninja import Router
+
+from . import reservations, status
+
+router = Router()
+router.add_router("", reservations.router)
+router.add_router("", status.router)
