@@ -32,6 +32,9 @@ class QueueStanding:
 
     place: int
     total: int
+    # When the total was counted; None when it was counted just now (issue 13: the total is
+    # a counter refreshed every few seconds, so polling does not count the whole line).
+    total_at: dt.datetime | None = None
 
 
 def queue_standing(reservation: Reservation) -> QueueStanding | None:
