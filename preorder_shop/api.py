@@ -8,7 +8,7 @@ the composition root (preorder_shop.urls) assembles them, so the layers hold.
 import re
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
@@ -19,8 +19,7 @@ from ninja.security import HttpBearer
 from . import tokens
 from .exceptions import CodeExpired, DomainError, RateLimited, WrongCode
 from .models import ApiToken, Customer
-
-PROBLEM = "application/problem+json"
+from .problems import problem
 
 # A refusal's HTTP status; any other DomainError is a conflict with the current state.
 DOMAIN_STATUS: dict[type[DomainError], int] = {RateLimited: 429, WrongCode: 400, CodeExpired: 400}
@@ -34,19 +33,6 @@ class Problem(Schema):
     status: int
     detail: str | None = None
     code: str
-
-
-def problem(status: int, code: str, title: str, detail: str = "", **extra: Any) -> JsonResponse:
-    """An RFC 9457 problem: `code` is stable for machines, title and detail are translated."""
-    body = {"type": f"/api/v1/docs#problem-{code}", "title": title, "status": status}
-    if detail:
-        body["detail"] = detail
-    return JsonResponse(
-        {**body, "code": code, **extra},
-        status=status,
-        content_type=PROBLEM,
-        json_dumps_params={"ensure_ascii": False},
-    )
 
 
 def error_code(exc: DomainError) -> str:

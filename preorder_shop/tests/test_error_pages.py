@@ -82,10 +82,29 @@ def test_a_view_that_finds_nothing_gets_our_page(signed_in):
     assert "We could not find this page" in assert_our_page(response, 404)
 
 
-def test_the_api_answers_a_missing_page_in_json(client):
-    response = client.get("/api/v1/no-such-thing")
+def test_the_api_answers_a_missing_page_with_a_problem(client):
+    response = client.get("/api/v1/no-such-thing", headers={"accept-language": "en"})
     assert response.status_code == 404
-    assert response.json() == {"error": "not_found"}
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "/api/v1/docs#problem-not_found",
+        "title": "Not found.",
+        "status": 404,
+        "code": "not_found",
+    }
+
+
+def test_a_method_the_api_does_not_take_is_a_problem_that_names_the_allowed_ones(client):
+    response = client.delete("/api/v1/campaigns", headers={"accept-language": "en"})
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/problem+json"
+    assert response["Allow"] == "GET"
+    body = response.json()
+    assert (body["code"], body["method"], body["title"]) == (
+        "method_not_allowed",
+        "DELETE",
+        "This method is not allowed here.",
+    )
 
 
 # 403 and the CSRF failure
@@ -140,10 +159,11 @@ def test_the_500_page_needs_neither_the_database_nor_redis(django_assert_num_que
     assert inline_code(body) == []
 
 
-def test_the_api_keeps_a_json_500(failing):
+def test_the_api_keeps_a_problem_500(failing):
     response = failing.get("/api/test-errors/broken/")
     assert response.status_code == 500
-    assert response.json() == {"error": "server_error"}
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "server_error"
 
 
 # 429 matches the others

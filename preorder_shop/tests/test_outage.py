@@ -68,7 +68,9 @@ def test_the_api_answers_json(monkeypatch, signed_in):
     response = signed_in.get("/api/v1/orders/12345678901")
 
     assert response.status_code == 503
-    assert response.json() == {"error": "temporarily_unavailable", "retry_after": 30}
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert (body["code"], body["retry_after"]) == ("temporarily_unavailable", 30)
 
 
 def test_any_other_error_stays_a_logged_500(browser, monkeypatch, caplog):
