@@ -42,17 +42,23 @@ MISSES_PER_ADDRESS = ratelimit.Limit(
 )
 
 
-def _subjects(request: HttpRequest) -> list[tuple[ratelimit.Limit, str]]:
+def _subjects(request: HttpRequest, customer_id: int | None) -> list[tuple[ratelimit.Limit, str]]:
     subjects = [(MISSES_PER_ADDRESS, client_key(request))]
-    if request.customer_id is not None:
-        subjects.append((MISSES_PER_CUSTOMER, str(request.customer_id)))
+    if customer_id is not None:
+        subjects.append((MISSES_PER_CUSTOMER, str(customer_id)))
     return subjects
 
 
+def _wait(subjects: list[tuple[ratelimit.Limit, str]]) -> int:
+    return max(ratelimit.blocked_for(limit, subject) for limit, subject in subjects)
+
+
+def _refusal(wait: int) -> RateLimited:
+    return RateLimited(_("Too many numbers that are not yours were looked up."), retry_after=wait)
+
+
 def _too_many(request: HttpRequest, wait: int) -> HttpResponse:
-    refusal = RateLimited(
-        _("Too many numbers that are not yours were looked up."), retry_after=wait
-    )
+    refusal = _refusal(wait)
     if request.path.startswith("/api/"):
         return JsonResponse(
             {"error": "rate_limited", "message": refusal.message, "retry_after": wait},
@@ -69,8 +75,8 @@ def guessing_slowed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        subjects = _subjects(request)
-        wait = max(ratelimit.blocked_for(limit, subject) for limit, subject in subjects)
+        subjects = _subjects(request, request.customer_id)
+        wait = _wait(subjects)
         if wait:
             return _too_many(request, wait)
         try:
@@ -81,6 +87,26 @@ def guessing_slowed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
         if response.status_code == 404:
             _count_miss(subjects)
         return response
+
+    return wrapper
+
+
+def guessing_slowed_endpoint(endpoint: Callable[..., object]) -> Callable[..., object]:
+    """The same rule for API endpoints (django-ninja, behind TokenAuth): keyed on the
+    token's customer; refused by raising RateLimited, which the API answers as its 429
+    problem; a miss is an Http404 the endpoint raises (the API's one 404 problem)."""
+
+    @functools.wraps(endpoint)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> object:
+        subjects = _subjects(request, request.auth.customer_id)
+        wait = _wait(subjects)
+        if wait:
+            raise _refusal(wait)
+        try:
+            return endpoint(request, *args, **kwargs)
+        except Http404:
+            _count_miss(subjects)
+            raise
 
     return wrapper
 
