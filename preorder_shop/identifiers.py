@@ -11,10 +11,10 @@ number" instead of "not found".
 Issued today:
     reservation number  8 digits, no leading 0, last digit Damm
     order number       11 digits, no leading 0, last digit Damm
+    ticket number      "T" + 9 digits (last Damm): 10 characters; without its "T" 9 digits,
+                       a length no kind has, so a forgotten "T" is named as such
 Reserved, not issued yet (`RESERVED_SHAPES`; register a kind with exactly this shape when it
 becomes real, and the overlap tests cover it as they cover these now):
-    ticket number      "T" + 9 digits (last Damm): 10 characters; without its "T" 9 digits,
-                       a length no kind has
     prize code         13 characters of Crockford base 32 (no I, L, O, U), last Luhn mod 32
 
 Numbers are drawn at random (never derived from a queue position), so they cannot be guessed;
@@ -86,6 +86,15 @@ class Shape:
         """`value` has this shape; whether its check character is right is `is_valid`."""
         return len(value) == self.length and all(
             c in chars for c, chars in zip(value, self.allowed(), strict=True)
+        )
+
+    def misses_start(self, value: str) -> bool:
+        """`value` would have this shape but for its start: its prefix left out ("T" of a
+        ticket number), or, without a prefix, a leading 0."""
+        if self.prefix:
+            return self.matches(self.prefix + value)
+        return (
+            len(value) == self.length and set(value) <= self.characters and not self.matches(value)
         )
 
     def is_valid(self, value: str) -> bool:
@@ -175,9 +184,23 @@ ORDER_NUMBER = IdentifierKind(
         enter_instead=_("Enter the 11-digit order number instead."),
     ),
 )
-REGISTRY: tuple[IdentifierKind, ...] = (RESERVATION_NUMBER, ORDER_NUMBER)
+TICKET_NUMBER = IdentifierKind(
+    "ticket_number",
+    Shape(length=10, prefix="T"),
+    Wording(
+        rule=_("A ticket number is T followed by 9 digits."),
+        characters=_("A ticket number has a T and then digits only."),
+        length=_(
+            "A ticket number has exactly 10 characters, T and 9 digits; you entered %(count)d."
+        ),
+        start=_("A ticket number starts with T."),
+        check=_("This ticket number is not valid. Check it for a mistyped digit."),
+        looks_like=_("This looks like a ticket number (T and 9 digits)."),
+        enter_instead=_("Enter the ticket number (T and 9 digits) instead."),
+    ),
+)
+REGISTRY: tuple[IdentifierKind, ...] = (RESERVATION_NUMBER, ORDER_NUMBER, TICKET_NUMBER)
 RESERVED_SHAPES: dict[str, Shape] = {
-    "ticket_number": Shape(length=10, prefix="T"),
     "prize_code": Shape(length=13, alphabet=CROCKFORD_BASE32, check=Check.LUHN_MOD_N),
 }
 CHARACTERS = frozenset().union(*(kind.shape.characters for kind in REGISTRY))
@@ -246,7 +269,7 @@ def identify(raw: str) -> tuple[IdentifierKind, str]:
             code=MOBILE_NUMBER_GIVEN,
         )
     for kind in REGISTRY:
-        if len(value) == kind.length and set(value) <= kind.shape.characters:
+        if kind.shape.misses_start(value):
             raise ValidationError(kind.wording.start, code=WRONG_START)
     raise ValidationError(
         _sentences(_("This is not a number we issue."), *(k.wording.rule for k in REGISTRY)),
@@ -276,6 +299,8 @@ def validate(raw: str, expected: IdentifierKind) -> str:
         raise ValidationError(
             wording.characters, code=BAD_CHARACTER, params={"character": foreign}
         )
+    if expected.shape.misses_start(value):
+        raise ValidationError(wording.start, code=WRONG_START)
     if len(value) != expected.length:
         raise ValidationError(wording.length, code=WRONG_LENGTH, params={"count": len(value)})
     if not expected.shape.matches(value):

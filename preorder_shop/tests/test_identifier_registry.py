@@ -16,6 +16,7 @@ from preorder_shop.identifiers import (
     REGISTRY,
     RESERVATION_NUMBER,
     RESERVED_SHAPES,
+    TICKET_NUMBER,
     Check,
     IdentifierField,
     Shape,
@@ -88,11 +89,12 @@ def test_every_message_is_translatable():
             assert isinstance(message, Promise), (kind.name, field)
 
 
-# --- the reserved shapes ------------------------------------------------------------------
+# --- the shapes the module documents ------------------------------------------------------
 
 
-def test_reserved_shapes_are_what_the_module_documents():
-    ticket, prize = RESERVED_SHAPES["ticket_number"], RESERVED_SHAPES["prize_code"]
+def test_shapes_are_what_the_module_documents():
+    ticket, prize = TICKET_NUMBER.shape, RESERVED_SHAPES["prize_code"]
+    assert list(RESERVED_SHAPES) == ["prize_code"]  # the ticket number is issued now
     assert (ticket.prefix, ticket.length, ticket.alphabet, ticket.check) == (
         "T",
         10,
@@ -104,9 +106,9 @@ def test_reserved_shapes_are_what_the_module_documents():
     assert len(prize.alphabet) == 32
 
 
-@pytest.mark.parametrize("name", list(RESERVED_SHAPES))
-def test_a_reserved_shape_check_character_catches_every_single_typo(name):
-    shape = RESERVED_SHAPES[name]
+@pytest.mark.parametrize("name", list(SHAPES))
+def test_every_shape_check_character_catches_every_single_typo(name):
+    shape = SHAPES[name]
     for _ in range(50):
         code = shape.generate()
         assert shape.matches(code) and shape.is_valid(code), code
@@ -227,9 +229,11 @@ def test_identify_recognises_a_mobile_number():
     [
         ("01234567", "A reservation number never starts with 0."),
         ("01234567890", "An order number never starts with 0."),
+        ("123456789", "A ticket number starts with T."),  # its "T" left out
+        ("012345678", "A ticket number starts with T."),
     ],
 )
-def test_identify_names_a_leading_zero(typed, message):
+def test_identify_names_a_wrong_start(typed, message):
     with pytest.raises(ValidationError) as excinfo:
         identify(typed)
 
@@ -237,7 +241,9 @@ def test_identify_names_a_leading_zero(typed, message):
     assert excinfo.value.messages == [message]
 
 
-@pytest.mark.parametrize("typed", ["5678", "123456789", "1234567890", "123456789012"])
+@pytest.mark.parametrize(
+    "typed", ["5678", "1234567", "1234567890", "123456789012", "T12345678", "T1234567890"]
+)
 def test_identify_lists_the_numbers_we_issue_for_any_other_length(typed):
     with pytest.raises(ValidationError) as excinfo:
         identify(typed)
@@ -245,7 +251,7 @@ def test_identify_lists_the_numbers_we_issue_for_any_other_length(typed):
     assert excinfo.value.code == "unknown_kind"
     assert excinfo.value.messages == [
         "This is not a number we issue. A reservation number has 8 digits. "
-        "An order number has 11 digits."
+        "An order number has 11 digits. A ticket number is T followed by 9 digits."
     ]
 
 
@@ -299,6 +305,37 @@ def test_validate_returns_the_clean_number(kind):
 
     assert validate(full_width, expected=kind) == number
     assert validate(" ".join(number), expected=kind) == number
+
+
+def test_validate_tells_a_ticket_field_what_is_wrong_in_its_own_words():
+    def error(typed):
+        with pytest.raises(ValidationError) as excinfo:
+            validate(typed, expected=TICKET_NUMBER)
+        return excinfo.value.code, excinfo.value.messages
+
+    number = TICKET_NUMBER.generate()
+    assert validate(f"t {number[1:4]}-{number[4:]}", expected=TICKET_NUMBER) == number
+    assert error(number[1:]) == ("wrong_start", ["A ticket number starts with T."])
+    assert error("1T23456789") == ("wrong_start", ["A ticket number starts with T."])
+    assert error("T12345678") == (
+        "wrong_length",
+        ["A ticket number has exactly 10 characters, T and 9 digits; you entered 9."],
+    )
+    assert error("T12345678X") == (
+        "bad_character",
+        ["A ticket number has a T and then digits only."],
+    )
+    assert error(RESERVATION_NUMBER.generate()) == (
+        "reservation_number_given",
+        [
+            "This looks like a reservation number (8 digits). "
+            "Enter the ticket number (T and 9 digits) instead."
+        ],
+    )
+    assert error(number[:-1] + str((int(number[-1]) + 1) % 10)) == (
+        "bad_check_digit",
+        ["This ticket number is not valid. Check it for a mistyped digit."],
+    )
 
 
 # --- the form field ----------------------------------------------------------------------
