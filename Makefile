@@ -1,5 +1,5 @@
 # The two commands: `make run` (whole stack with a demo campaign) and `make test`.
-.PHONY: run test lint format bench bench-fulfillment bench-lighthouse messages
+.PHONY: run test lint format bench bench-fulfillment bench-lighthouse bench-polling messages
 
 run:
 	bash scripts/run.sh
@@ -21,6 +21,9 @@ bench-fulfillment:
 
 bench-lighthouse:
 	bash bench/lighthouse.sh $(ARGS)
+
+bench-polling:
+	bash bench/polling.sh $(ARGS)
 
 messages:
 	.venv/bin/python manage.py makemessages -l ko --ignore=.venv --ignore=bench

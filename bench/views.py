@@ -2,10 +2,10 @@ import secrets
 import time
 import uuid
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from .models import FloorReservation
 
@@ -30,3 +30,15 @@ def floor(request: HttpRequest) -> HttpResponse:
         created_at=timezone.now(),
     )
     return HttpResponseRedirect(f"/bench/floor/{row.pk}/")
+
+
+# About the size of an order's status JSON, so the floor pays for the same bytes on the wire.
+STATUS_FLOOR_BODY = {"status": "received", "padding": "x" * 1500}
+
+
+@require_GET
+def status_floor(request: HttpRequest) -> JsonResponse:
+    """The least a status poll can cost (bench/polling.py): a constant JSON 200 through the
+    whole middleware stack, under /api/ like the real one. The poller's Authorization header
+    arrives and is never read: no token lookup, no query."""
+    return JsonResponse(STATUS_FLOOR_BODY)
