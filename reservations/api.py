@@ -1,18 +1,22 @@
 """Campaigns for the API (issue 13): the campaign page's selectors, as JSON. Public; with a
-token, "what you can do now" is the customer's own, exactly as the page says it."""
+token, "what you can do now" is the customer's own, exactly as the page says it. And the
+launch-hour door: reserve a variant (reservations.services.reserve, as the campaign page's
+form does), made idempotent by the `Idempotency-Key` header as the form by its hidden key."""
 
 import datetime as dt
+import re
+import uuid
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
-from preorder_shop.api import OPTIONAL_TOKEN, Problem, optional_customer, problem
+from preorder_shop.api import OPTIONAL_TOKEN, Problem, TokenAuth, optional_customer, problem
 
-from . import selectors
-from .models import Campaign
+from . import selectors, services
+from .models import Campaign, Fulfilment, Reservation
 
 router = Router(tags=["campaigns"])
 
@@ -72,11 +76,13 @@ def _summary(campaign: Campaign, now: dt.datetime) -> dict:
     }
 
 
-def _cursor(campaign: Campaign) -> str:
-    return f"{int(campaign.reservation_opens_at.timestamp() * 1_000_000)}.{campaign.pk}"
+def cursor_of(moment: dt.datetime, pk: int) -> str:
+    """A list's cursor: the last row's sort time (microseconds) and id, newest first."""
+    return f"{int(moment.timestamp() * 1_000_000)}.{pk}"
 
 
-def _after(cursor: str) -> tuple[dt.datetime, int] | None:
+def cursor_after(cursor: str) -> tuple[dt.datetime, int] | None:
+    """The (time, id) a cursor_of cursor names, or None when it is not one."""
     micros, _sep, pk = cursor.partition(".")
     if not (micros.isascii() and micros.isdigit() and pk.isascii() and pk.isdigit()):
         return None
@@ -99,7 +105,7 @@ def campaigns(
 ):
     rows = Campaign.objects.order_by("-reservation_opens_at", "-pk")
     if cursor is not None:
-        after = _after(cursor)
+        after = cursor_after(cursor)
         if after is None:
             return problem(422, "invalid_cursor", _("This cursor is not valid."))
         moment, pk = after
@@ -110,7 +116,11 @@ def campaigns(
     now = timezone.now()
     return {
         "items": [_summary(c, now) for c in page[:limit]],
-        "next_cursor": _cursor(page[limit - 1]) if len(page) > limit else None,
+        "next_cursor": (
+            cursor_of(page[limit - 1].reservation_opens_at, page[limit - 1].pk)
+            if len(page) > limit
+            else None
+        ),
     }
 
 
@@ -150,3 +160,125 @@ def campaign(request: HttpRequest, slug: str):
             "needs_sign_in": availability.needs_sign_in,
         },
     }
+
+
+class VariantRef(Schema):
+    id: int
+    label: str = Field(description="Model, capacity and colour, as the pages name it.")
+
+
+class ReservationBase(Schema):
+    number: str = Field(description="The 8-digit reservation number.")
+    campaign: str = Field(description="The campaign's slug.")
+    campaign_name: str
+    variant: VariantRef
+    fulfilment: str = Field(description="courier, dawn or festival")
+    fulfilment_label: str
+    status: str = Field(description="active, ordered, cancelled or expired")
+    status_label: str
+    created_at: dt.datetime
+    cancelled_at: dt.datetime | None
+
+
+def reservation_base(reservation: Reservation) -> dict:
+    """A reservation as every API answer shows it (its campaign and variant loaded)."""
+    return {
+        "number": reservation.number,
+        "campaign": reservation.campaign.slug,
+        "campaign_name": reservation.campaign.name,
+        "variant": {"id": reservation.variant_id, "label": str(reservation.variant)},
+        "fulfilment": reservation.fulfilment,
+        "fulfilment_label": reservation.get_fulfilment_display(),
+        "status": reservation.status,
+        "status_label": reservation.get_status_display(),
+        "created_at": reservation.created_at,
+        "cancelled_at": reservation.cancelled_at,
+    }
+
+
+def reservation_path(number: str) -> str:
+    """The API's published path of one reservation (the schema documents it; the orders
+    app's router answers it)."""
+    return f"/api/v1/reservations/{number}"
+
+
+class ReserveIn(Schema):
+    variant_id: int = Field(ge=1, le=2**62, description="A variant of this campaign.")
+    fulfilment: Fulfilment
+
+
+IDEMPOTENCY_KEY = "Idempotency-Key"
+UUID_TEXT = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+# Read by the endpoint, not by ninja, so a missing or malformed key gets a code of its own.
+IDEMPOTENCY_PARAMETER = {
+    "in": "header",
+    "name": IDEMPOTENCY_KEY,
+    "required": True,
+    "schema": {"type": "string", "format": "uuid"},
+    "description": "A new UUID per reservation the customer means to make; a retry of the "
+    "same request sends the same key and gets the same reservation (200).",
+}
+
+
+@router.post(
+    "/{slug:slug}/reservations",
+    auth=TokenAuth(),
+    response={
+        200: ReservationBase,
+        201: ReservationBase,
+        400: Problem,
+        401: Problem,
+        404: Problem,
+        409: Problem,
+        422: Problem,
+    },
+    url_name="reserve",
+    summary="Reserve a variant (idempotent by the Idempotency-Key header)",
+    description="201 with Location for a new reservation; 200 with the same one for a retry "
+    "with the same key. Refusals: `reservations_not_open`, `reservations_closed`, "
+    "`limit_reached`, `fulfilment_not_offered` (409); `variant_not_in_campaign`, "
+    "`idempotency_key_reused` (422); `idempotency_key_missing`, `idempotency_key_invalid` (400).",
+    openapi_extra={"parameters": [IDEMPOTENCY_PARAMETER]},
+)
+def reserve(request: HttpRequest, slug: str, body: ReserveIn, response: HttpResponse):
+    sent = request.headers.get(IDEMPOTENCY_KEY)
+    if sent is None:
+        return problem(
+            400,
+            "idempotency_key_missing",
+            _("Send an Idempotency-Key header."),
+            _("Each new reservation needs a new UUID; a retry sends the same one."),
+        )
+    if not UUID_TEXT.fullmatch(sent):
+        return problem(
+            400, "idempotency_key_invalid", _("The Idempotency-Key header must be a UUID.")
+        )
+    variant = selectors.intake_catalogue.variants(slug).get(body.variant_id)
+    if variant is None:
+        get_object_or_404(Campaign, slug=slug)
+        return problem(
+            422, "variant_not_in_campaign", _("That model is not part of this campaign.")
+        )
+    now = timezone.now()
+    reservation = services.reserve(
+        customer_id=request.auth.customer_id,
+        variant=variant,
+        fulfilment=body.fulfilment,
+        idempotency_key=uuid.UUID(sent),
+        now=now,
+    )
+    # The service returns what this key already made, whatever this request asked for.
+    if reservation.variant_id != variant.pk or reservation.fulfilment != body.fulfilment:
+        return problem(
+            422,
+            "idempotency_key_reused",
+            _("This Idempotency-Key was already used for another reservation request."),
+            _("Send a new key for a new reservation."),
+        )
+    reservation.campaign, reservation.variant = variant.campaign, variant
+    if reservation.created_at != now:  # made earlier by the same key: a retry
+        return Status(200, reservation_base(reservation))
+    response["Location"] = reservation_path(reservation.number)
+    return Status(201, reservation_base(reservation))
