@@ -1,0 +1,400 @@
+"""Every write to tickets: opening one (signed in, or through the signed-out contact form),
+the customer's and staff's replies, staff's status moves, and closing old solved tickets.
+Keyword-only, one transaction each, domain errors (support.exceptions). Status moves go
+through support.machine; notifications through support.notices (the outbox).
+"""
+
+import datetime as dt
+import unicodedata
+import uuid
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from orders.models import Order
+from preorder_shop.actors import Actor
+from preorder_shop.identifiers import TICKET_NUMBER
+from preorder_shop.models import Customer
+from preorder_shop.phone import normalize_mobile
+from reservations.models import Reservation
+
+from . import machine, notices
+from .exceptions import (
+    ContactNameRequired,
+    ControlCharacter,
+    EmptyMessage,
+    IllegalTicketMove,
+    InvalidContactPhone,
+    InvalidEmail,
+    MessageTooLong,
+    NotYourOrder,
+    NotYourReservation,
+    NotYourTicket,
+    OrderNotOfReservation,
+    TicketClosed,
+    UnknownCategory,
+)
+from .models import (
+    AuthorKind,
+    Ticket,
+    TicketCategory,
+    TicketChange,
+    TicketHistory,
+    TicketMessage,
+    TicketStatus,
+)
+
+S = TicketStatus
+MAX_BODY = 5000
+MAX_NAME = 50
+DUPLICATE_WINDOW = dt.timedelta(hours=24)
+# What a staff reply may leave the ticket in: answered (the default), waiting on the
+# customer (we asked for something), or solved (the reply settles it).
+REPLY_STATUSES = (S.ANSWERED, S.WAITING_ON_CUSTOMER, S.SOLVED)
+# Advisory lock class of "a customer's tickets about one thing" (classes 1 and 2 are the
+# variant queue and pipeline locks of reservations and fulfilment).
+SUBJECT_LOCK = 3
+_NUMBER, _KEY = "ticket_number_unique", "ticket_idempotency_key_unique"
+_CONTACT_KEY = "ticket_contact_idempotency_key_unique"
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What opening a ticket did. `created` False: the customer's open ticket of the same
+    category about the same reservation or order, opened within 24 hours, got the text as a
+    new message instead (the page shows that ticket, saying so)."""
+
+    ticket: Ticket
+    created: bool
+
+
+def open_ticket(
+    *,
+    customer: Customer,
+    category: str,
+    body: str,
+    idempotency_key: uuid.UUID,
+    reservation: Reservation | None = None,
+    order: Order | None = None,
+    email: str = "",
+    now: dt.datetime | None = None,
+) -> Opened:
+    """A signed-in customer's ticket, about one of their own reservations or orders (or
+    neither). The same submission sent again (same key) returns what the first did.
+
+    Duplicates: a second ticket of the same category about the same reservation (an order
+    is about its reservation) within DUPLICATE_WINDOW is the first one, with this text added.
+    "Within 24 hours" moves with the clock, so no unique index can say it; instead every
+    opening about one (customer, category, reservation) takes a transaction-scoped advisory
+    lock on that triple before it looks for an open ticket, so of two concurrent openings the
+    second waits, then sees the first's committed ticket and adds to it. Openings about
+    nothing in particular are never duplicates, and a repeated key is caught by the unique
+    (customer, idempotency_key) index.
+    """
+    now = now or timezone.now()
+    body = _clean_body(body)
+    email = _clean_email(email)
+    if category not in TicketCategory.values:
+        raise UnknownCategory()
+    with transaction.atomic():
+        reservation, order = _own_subject(customer=customer, reservation=reservation, order=order)
+        if reservation is not None:
+            _lock_subject(customer_id=customer.pk, category=category, subject=reservation.pk)
+        if (repeated := _opened_with_key(customer, idempotency_key)) is not None:
+            return repeated
+        if reservation is not None and (
+            duplicate := _open_duplicate(customer, category, reservation, now)
+        ):
+            locked = machine.lock(duplicate)
+            if order is not None and locked.order_id is None:
+                _link_order(locked, order, now)
+            _add_customer_message(locked, body, idempotency_key, now)
+            return Opened(locked, created=False)
+        ticket = _create(
+            customer=customer,
+            verified=True,
+            category=category,
+            reservation=reservation,
+            order=order,
+            reply_email=email,
+            language=customer.language,
+            idempotency_key=idempotency_key,
+            created_at=now,
+            status_changed_at=now,
+        )
+        if ticket is None:  # the same key won a parallel race: that submission's answer
+            return _opened_with_key(customer, idempotency_key)
+        _first_message(ticket, body, now)
+        # Issue 14, item 2: the acknowledgement (ticket number, the live status of the
+        # linked order, the expected first reply) is queued here, in this transaction.
+    return Opened(ticket, created=True)
+
+
+def open_contact_ticket(
+    *,
+    phone: str,
+    name: str,
+    body: str,
+    idempotency_key: uuid.UUID,
+    language: str = "ko",
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """A ticket from the signed-out contact form ("my code never arrives"): the number and
+    name as typed, unverified, linked to nothing; it shows nothing about any order. Rate
+    limits per number and address are the door's (issue 14), before this is called."""
+    now = now or timezone.now()
+    try:
+        phone = normalize_mobile(phone)
+    except ValidationError as exc:
+        raise InvalidContactPhone() from exc
+    name = _clean_text(name)
+    if not name or len(name) > MAX_NAME:
+        raise ContactNameRequired()
+    body = _clean_body(body)
+    with transaction.atomic():
+        ticket = _create(
+            customer=None,
+            verified=False,
+            contact_phone=phone,
+            contact_name=name,
+            category=TicketCategory.SIGN_IN,
+            language=language,
+            idempotency_key=idempotency_key,
+            created_at=now,
+            status_changed_at=now,
+        )
+        if ticket is None:
+            return Ticket.objects.get(
+                customer=None, contact_phone=phone, idempotency_key=idempotency_key
+            )
+        _first_message(ticket, body, now)
+        # Issue 14, item 2: the acknowledgement, at most one per number per hour.
+    return ticket
+
+
+def customer_reply(
+    *,
+    ticket: Ticket,
+    customer: Customer,
+    body: str,
+    idempotency_key: uuid.UUID,
+    now: dt.datetime | None = None,
+) -> TicketMessage:
+    """The customer adds to their ticket; an answered, waiting or recently solved ticket
+    goes back to open. A closed one (or one solved over 7 days ago) refuses: TicketClosed."""
+    now = now or timezone.now()
+    body = _clean_body(body)
+    with transaction.atomic():
+        locked = machine.lock(ticket)
+        if locked.customer_id != customer.pk:
+            raise NotYourTicket()
+        return _add_customer_message(locked, body, idempotency_key, now)
+
+
+def staff_reply(
+    *,
+    ticket: Ticket,
+    staff_user: AbstractBaseUser,
+    body: str,
+    status: str = S.ANSWERED,
+    idempotency_key: uuid.UUID | None = None,
+    now: dt.datetime | None = None,
+) -> TicketMessage:
+    """Staff answer: the message, the move to `status` (answered, waiting on the customer,
+    or solved) and the customer's notification (SMS, and e-mail when the ticket has an
+    address), in one transaction."""
+    now = now or timezone.now()
+    body = _clean_body(body)
+    if status not in REPLY_STATUSES:
+        raise IllegalTicketMove()
+    with transaction.atomic():
+        locked = machine.lock(ticket)
+        if idempotency_key is not None and (
+            repeated := locked.messages.filter(idempotency_key=idempotency_key).first()
+        ):
+            return repeated
+        if machine.past_reopening(locked, now):
+            raise TicketClosed()
+        machine.move_locked(
+            locked=locked, to=status, actor=Actor.staff(staff_user), now=now, notify=False
+        )
+        message = TicketMessage.objects.create(
+            ticket=locked,
+            author_kind=AuthorKind.STAFF,
+            staff_user=staff_user,
+            body=body,
+            created_at=now,
+            idempotency_key=idempotency_key,
+        )
+        notices.queue_notice(
+            ticket=locked, template_key="support.reply", key=f"message:{message.pk}"
+        )
+    return message
+
+
+def staff_move(
+    *,
+    ticket: Ticket,
+    staff_user: AbstractBaseUser,
+    to: str,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """A staff move without a reply (answered by phone, waiting, solved): the table of
+    support.machine decides which."""
+    return machine.move(ticket=ticket, to=to, actor=Actor.staff(staff_user), note=note, now=now)
+
+
+def close_solved_tickets(*, now: dt.datetime | None = None) -> int:
+    """Close the tickets solved more than 7 days ago (set-based); how many were closed."""
+    return machine.close_solved(now=now)
+
+
+# Inside.
+
+
+def _clean_text(text: str) -> str:
+    """`text` stripped; refused if it has a control character other than line ends and tabs
+    (PostgreSQL cannot store a NUL at all)."""
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\r\t" for c in text):
+        raise ControlCharacter()
+    return text.strip()
+
+
+def _clean_body(body: str) -> str:
+    body = _clean_text(body)
+    if not body:
+        raise EmptyMessage()
+    if len(body) > MAX_BODY:
+        raise MessageTooLong()
+    return body
+
+
+def _clean_email(email: str) -> str:
+    email = _clean_text(email)
+    if not email:
+        return ""
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise InvalidEmail() from exc
+    if len(email) > Ticket._meta.get_field("reply_email").max_length:
+        raise InvalidEmail()
+    return email
+
+
+def _own_subject(
+    *, customer: Customer, reservation: Reservation | None, order: Order | None
+) -> tuple[Reservation | None, Order | None]:
+    """The reservation and order a ticket is about, read afresh and checked to be the
+    customer's own; an order brings its reservation. (The database checks the same.)"""
+    if order is not None:
+        order = Order.objects.select_related("reservation").filter(pk=order.pk).first()
+        if order is None or order.reservation.customer_id != customer.pk:
+            raise NotYourOrder()
+        if reservation is not None and reservation.pk != order.reservation_id:
+            raise OrderNotOfReservation()
+        return order.reservation, order
+    if reservation is not None:
+        reservation = Reservation.objects.filter(pk=reservation.pk, customer=customer).first()
+        if reservation is None:
+            raise NotYourReservation()
+    return reservation, None
+
+
+def _lock_subject(*, customer_id: int, category: str, subject: int) -> None:
+    """Serialise openings about one (customer, category, reservation) until commit. Two
+    triples sharing a hash only wait for each other, which is harmless."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+            [SUBJECT_LOCK, f"{customer_id}:{category}:{subject}"],
+        )
+
+
+def _opened_with_key(customer: Customer, key: uuid.UUID) -> Opened | None:
+    """What the submission with `key` did the first time: opened a ticket, or added to one."""
+    ticket = Ticket.objects.filter(customer=customer, idempotency_key=key).first()
+    if ticket is not None:
+        return Opened(ticket, created=True)
+    added = (
+        TicketMessage.objects.filter(ticket__customer=customer, idempotency_key=key)
+        .select_related("ticket")
+        .first()
+    )
+    return Opened(added.ticket, created=False) if added else None
+
+
+def _open_duplicate(
+    customer: Customer, category: str, reservation: Reservation, now: dt.datetime
+) -> Ticket | None:
+    return (
+        Ticket.objects.filter(
+            customer=customer,
+            category=category,
+            reservation=reservation,
+            created_at__gt=now - DUPLICATE_WINDOW,
+        )
+        .exclude(status=S.CLOSED)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def _create(**fields) -> Ticket | None:
+    """A new ticket with a random number not yet taken; None if a parallel request with the
+    same idempotency key made it first. The unique index decides a collision (a draw of the
+    same number out of 10^9 by two requests at once), and the next draw is tried."""
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return Ticket.objects.create(number=TICKET_NUMBER.generate(), **fields)
+        except IntegrityError as exc:
+            constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+            if constraint in (_KEY, _CONTACT_KEY):
+                return None
+            if constraint != _NUMBER:
+                raise
+    raise RuntimeError("could not draw a free ticket number")  # 5 collisions in 10^9
+
+
+def _first_message(ticket: Ticket, body: str, now: dt.datetime) -> TicketMessage:
+    return TicketMessage.objects.create(
+        ticket=ticket, author_kind=AuthorKind.CUSTOMER, body=body, created_at=now
+    )
+
+
+def _add_customer_message(
+    locked: Ticket, body: str, key: uuid.UUID, now: dt.datetime
+) -> TicketMessage:
+    if repeated := locked.messages.filter(idempotency_key=key).first():
+        return repeated
+    if machine.past_reopening(locked, now):
+        raise TicketClosed()
+    if locked.status != S.OPEN:
+        machine.move_locked(locked=locked, to=S.OPEN, actor=Actor.customer(), now=now)
+    return TicketMessage.objects.create(
+        ticket=locked,
+        author_kind=AuthorKind.CUSTOMER,
+        body=body,
+        created_at=now,
+        idempotency_key=key,
+    )
+
+
+def _link_order(locked: Ticket, order: Order, now: dt.datetime) -> None:
+    """A ticket about a reservation learns which of its orders (the duplicate rule's
+    second opening named it)."""
+    locked.order = order
+    locked.save(update_fields=["order"])
+    TicketHistory.objects.create(
+        ticket=locked,
+        at=now,
+        change=TicketChange.LINKED,
+        note=f"order {order.number or '#' + str(order.pk)}",
+        **TicketHistory.fields_for(Actor.customer()),
+    )
