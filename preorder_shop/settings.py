@@ -230,6 +230,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 600.0,
     },
     "prune-webhook-nonces": {"task": "fulfillment.tasks.prune_webhook_nonces", "schedule": 3600.0},
+    "close-solved-tickets": {"task": "support.tasks.close_solved_tickets", "schedule": 3600.0},
 }
 # Development: fake couriers hand over and deliver (fulfillment.services.simulator).
 if COURIER_SIMULATOR:
