@@ -3,8 +3,9 @@ into orders.services and orders.selectors, the same ones the pages use."""
 
 from ninja import Router
 
-from . import reservations, status
+from . import order_form, reservations, status
 
 router = Router()
 router.add_router("", reservations.router)
+router.add_router("", order_form.router)
 router.add_router("", status.router)
