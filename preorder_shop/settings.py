@@ -231,6 +231,13 @@ CELERY_BEAT_SCHEDULE = {
     },
     "prune-webhook-nonces": {"task": "fulfillment.tasks.prune_webhook_nonces", "schedule": 3600.0},
     "close-solved-tickets": {"task": "support.tasks.close_solved_tickets", "schedule": 3600.0},
+    # The lines' totals (reservations.lines): a total shown is at most ~10 s old. A run the
+    # worker could not start within the interval is dropped; the next one does its work.
+    "refresh-line-counts": {
+        "task": "reservations.tasks.refresh_line_counts",
+        "schedule": 10.0,
+        "options": {"expires": 10.0},
+    },
 }
 # Development: fake couriers hand over and deliver (fulfillment.services.simulator).
 if COURIER_SIMULATOR:

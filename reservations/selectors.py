@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 from preorder_shop.actors import ActorKind
 from preorder_shop.models import Customer
 
+from . import lines
 from .models import (
     HOLDING_STATUSES,
     Campaign,
@@ -38,17 +39,14 @@ class QueueStanding:
 
 
 def queue_standing(reservation: Reservation) -> QueueStanding | None:
+    """Where a holding reservation stands in its variant's line; None once it left the line.
+    Read from the line's counters (reservations.lines), not by counting the line."""
     if reservation.status not in HOLDING_STATUSES:
         return None
-    counts = (
-        Reservation.objects.holding()
-        .filter(variant_id=reservation.variant_id)
-        .aggregate(
-            place=Count("pk", filter=Q(position__lte=reservation.position)),
-            total=Count("pk"),
-        )
+    place, total, total_at = lines.standing(
+        variant_id=reservation.variant_id, position=reservation.position
     )
-    return QueueStanding(place=counts["place"], total=counts["total"])
+    return QueueStanding(place=place, total=total, total_at=total_at)
 
 
 @dataclass(frozen=True)
