@@ -1,8 +1,9 @@
 """What fulfilment tells a customer about delivery on lower apps' pages, API and messages
 (preorder_shop.pages), registered in FulfillmentConfig.ready(): the expected delivery once a
-unit is held (services.expected), and, while in line without one, whether a unit recorded
-for the variant is left for the customer's place (selectors.unit_outlook). Every surface
-reads the same two functions, so they all say the same words."""
+unit is held (services.expected; on the order page a fact of the order's status), and,
+while in line without one, whether a unit recorded for the variant is left for the
+customer's place (selectors.unit_outlook). Every surface reads the same two functions, so
+they all say the same words."""
 
 from django.utils import timezone
 
@@ -31,13 +32,17 @@ def reservation_delivery(*, reservation: Reservation, **_page) -> dict | None:
 
 
 def order_delivery(*, order: Order, **_page) -> dict | None:
+    """The order page's panel: only the outlook while no unit is held. The expected delivery
+    itself is a fact of the order's status (below), shown and refreshed with it."""
     if not order.is_live:
         return None
-    return _delivery(order.reservation, order)
+    delivery = _delivery(order.reservation, order)
+    return None if delivery is None or delivery["expected_delivery"] else delivery
 
 
-def order_api_expected_delivery(*, order: Order, **_objects) -> dict | None:
-    """The order API's `expected_delivery`: null when no unit is held."""
+def status_expected_delivery(*, order: Order, **_objects) -> dict | None:
+    """An order status's `expected_delivery` (the page's and the API's): null when no unit
+    is held."""
     expected = expected_delivery(order.reservation, order=order) if order.is_live else None
     return expected.as_json() if expected else None
 
@@ -56,5 +61,5 @@ def message_expected_delivery(*, reservation_number: str = "", **_payload) -> st
 def register() -> None:
     add_panel("reservation_page", template=TEMPLATE, context=reservation_delivery, order=110)
     add_panel("order_page", template=TEMPLATE, context=order_delivery, order=110)
-    add_fact("order_api", "expected_delivery", order_api_expected_delivery)
+    add_fact("order_status", "expected_delivery", status_expected_delivery)
     add_fact("notification", "expected_delivery", message_expected_delivery)

@@ -1,85 +1,200 @@
 """What the customer sees about an order, read from the rows the state machine writes.
 
-The order page, its htmx refresh and the JSON API all read `order_status`; the reservation
-page reads `customer_actions`; the confirmation pages read `cancel_plan`. Nothing here says
-anything that has not happened.
+The order page, its htmx refresh, the API's order status and the notification texts read
+`status_facts` and `status_view`; the reservation page reads `customer_actions`; the
+confirmation pages read `cancel_plan`. Nothing here says anything that has not happened.
 """
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from django.utils import formats, timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from preorder_shop.conditional import strong_etag
+from preorder_shop.identifiers import ORDER_NUMBER
+from preorder_shop.pages import page_facts
 from reservations.exceptions import NotCancellable
 from reservations.models import Fulfilment, Reservation, ReservationStatus, Window
 from reservations.selectors import QueueStanding, queue_standing
 
 from .exceptions import OrderNotCancellable
-from .models import Order, OrderStatus
+from .models import CLOSED_STATUSES, Order, OrderStatus
+from .polling import poll_after
 from .services import customer_may_cancel
 
 S = OrderStatus
+
+
+# The order's status, as every surface shows it (issue 13, "never stale"): `status_facts`
+# loads the facts, plain data and nothing else; `status_view` words them without reading the
+# database; the order page's partial and the API's JSON are rendered from the view only. The
+# ETag of a response hashes exactly the facts it was rendered from, with what else the words
+# depend on (language, time zone, representation, the renderer's version), so a response's
+# ETag changes when, and only when, what it shows changes.
+
+# Raise when a renderer (status_view, the partial, the API's JSON) changes what it makes
+# of the same facts, so no client keeps a body the new code would not write.
+RENDERER_VERSION = 1
+
+
+@dataclass(frozen=True)
+class StepFact:
+    status: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ReservationFacts:
+    number: str
+    variant: str
+    fulfilment: str
+
+
+@dataclass(frozen=True)
+class ActionFacts:
+    """customer_actions as plain data: the fields of the API's ActionsOut."""
+
+    write_order: bool
+    resume_draft: bool
+    discard_draft: bool
+    cancel: bool
+    order_number: str | None
+    note: str
+
+
+@dataclass(frozen=True)
+class StatusFacts:
+    order_number: str | None
+    status: str
+    reservation: ReservationFacts
+    timeline: tuple[StepFact, ...]  # oldest first; the first is the form's start
+    courier: str
+    tracking_number: str
+    order_closes_at: dt.datetime
+    launch_date: dt.date
+    standing: QueueStanding | None  # while the order is live
+    actions: ActionFacts
+    # What upper apps add (preorder_shop.pages facts, slot "order_status"): {name: JSON}.
+    extra: tuple[tuple[str, object], ...]
+
+    @property
+    def poll_interval(self) -> int:
+        place = self.standing.place if self.standing else None
+        return poll_after(order_status=self.status, place=place)
+
+
+def own_order(*, customer_id: int, number: str) -> Order | None:
+    """The customer's submitted order by its number, with what its status shows loaded; None
+    for anyone else's and for numbers that do not exist, alike. A string without an order
+    number's shape is not looked up."""
+    if not ORDER_NUMBER.shape.matches(number):
+        return None
+    return (
+        Order.objects.select_related("reservation__campaign", "reservation__variant")
+        .filter(number=number, reservation__customer_id=customer_id)
+        .first()
+    )
+
+
+def status_facts(order: Order, *, now: dt.datetime | None = None) -> StatusFacts:
+    """Everything a status response shows about `order` (its reservation, campaign and
+    variant loaded with it): the history, the place in line, the allowed actions and the
+    upper apps' facts. Words and labels are left to status_view."""
+    reservation = order.reservation
+    actions = customer_actions(reservation, now=now or timezone.now())
+    history = order.transitions.order_by("at", "pk").values_list("to_status", "at")
+    return StatusFacts(
+        order_number=order.number,
+        status=order.status,
+        reservation=ReservationFacts(
+            number=reservation.number,
+            variant=str(reservation.variant),
+            fulfilment=reservation.fulfilment,
+        ),
+        timeline=(
+            StepFact(S.DRAFT, order.created_at),
+            *(StepFact(status, at) for status, at in history),
+        ),
+        courier=order.courier,
+        tracking_number=order.tracking_number,
+        order_closes_at=reservation.campaign.order_closes_at,
+        launch_date=reservation.campaign.launch_date,
+        standing=queue_standing(reservation) if order.is_live else None,
+        actions=ActionFacts(
+            write_order=actions.write_order,
+            resume_draft=actions.resume_draft,
+            discard_draft=actions.discard_draft,
+            cancel=actions.cancel,
+            order_number=actions.order.number if actions.order else None,
+            note=str(actions.note),
+        ),
+        extra=tuple(sorted(page_facts("order_status", order=order).items())),
+    )
+
+
+def status_etag(facts: StatusFacts, *, representation: str) -> str:
+    """The validator of `facts` rendered as `representation` ("json" or "html") in the active
+    language and time zone."""
+    return strong_etag(
+        [
+            RENDERER_VERSION,
+            representation,
+            get_language(),
+            timezone.get_current_timezone_name(),
+            asdict(facts),
+        ]
+    )
 
 
 @dataclass(frozen=True)
 class TimelineStep:
     status: str
     label: str
-    at: dt.datetime
+    at: dt.datetime  # in the current time zone
 
 
 @dataclass(frozen=True)
 class OrderStatusView:
-    order: Order
-    status: str
+    """The facts in the customer's words (active language and time zone)."""
+
+    facts: StatusFacts
     label: str
     timeline: list[TimelineStep]
-    standing: QueueStanding | None
     next_step: str
-    can_cancel: bool
 
-    def as_json(self) -> dict:
-        order, reservation = self.order, self.order.reservation
-        return {
-            "order_number": order.number,
-            "reservation_number": reservation.number,
-            "status": self.status,
-            "status_label": self.label,
-            "variant": str(reservation.variant),
-            "fulfilment": reservation.fulfilment,
-            "courier": order.courier or None,
-            "tracking_number": order.tracking_number or None,
-            "queue": (
-                {"place": self.standing.place, "total": self.standing.total}
-                if self.standing
-                else None
-            ),
-            "timeline": [
-                {"status": s.status, "label": s.label, "at": timezone.localtime(s.at).isoformat()}
-                for s in self.timeline
-            ],
-            "next_step": self.next_step,
-            "can_cancel": self.can_cancel,
-        }
+    @property
+    def fulfilment_label(self) -> str:
+        return str(Fulfilment(self.facts.reservation.fulfilment).label)
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.facts.actions.cancel
+
+    @property
+    def expected_delivery(self) -> dict | None:
+        """Fulfilment's fact (fulfillment.delivery_panels): null while no unit is held."""
+        return dict(self.facts.extra).get("expected_delivery")
+
+
+def status_view(facts: StatusFacts) -> OrderStatusView:
+    """Words for the facts; reads nothing but them."""
+    steps = [
+        TimelineStep(
+            step.status,
+            _("Order form started") if i == 0 else str(S(step.status).label),
+            timezone.localtime(step.at),
+        )
+        for i, step in enumerate(facts.timeline)
+    ]
+    return OrderStatusView(
+        facts=facts, label=str(S(facts.status).label), timeline=steps, next_step=_next_step(facts)
+    )
 
 
 def order_status(order: Order) -> OrderStatusView:
-    reservation = order.reservation
-    steps = [
-        TimelineStep(t.to_status, S(t.to_status).label, t.at)
-        for t in order.transitions.order_by("at", "pk")
-    ]
-    started = TimelineStep(S.DRAFT, _("Order form started"), order.created_at)
-    return OrderStatusView(
-        order=order,
-        status=order.status,
-        label=order.get_status_display(),
-        timeline=[started, *steps],
-        standing=queue_standing(reservation) if order.is_live else None,
-        next_step=_next_step(order),
-        can_cancel=customer_actions(reservation, now=timezone.now()).cancel,
-    )
+    return status_view(status_facts(order))
 
 
 def _when(moment: dt.datetime) -> str:
@@ -87,23 +202,21 @@ def _when(moment: dt.datetime) -> str:
     return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
-def _next_step(order: Order) -> str:
-    reservation = order.reservation
-    campaign = reservation.campaign
-    match order.status:
+def _next_step(facts: StatusFacts) -> str:
+    match facts.status:
         case S.DRAFT:
             return _("Finish and submit your order form before %(when)s.") % {
-                "when": _when(campaign.order_closes_at)
+                "when": _when(facts.order_closes_at)
             }
         case S.RECEIVED:
             return _(
                 "We have your order. Phones go out strictly in queue order; we will tell you "
                 "when we start preparing yours. You can still cancel until then."
             )
-        case S.PREPARING if reservation.fulfilment == Fulfilment.FESTIVAL:
+        case S.PREPARING if facts.reservation.fulfilment == Fulfilment.FESTIVAL:
             return _(
                 "Your phone is being prepared for pickup at the launch festival on %(day)s."
-            ) % {"day": formats.date_format(campaign.launch_date)}
+            ) % {"day": formats.date_format(facts.launch_date)}
         case S.PREPARING:
             return _(
                 "Your phone is being prepared. When it leaves we send you the courier and "
@@ -111,8 +224,8 @@ def _next_step(order: Order) -> str:
             )
         case S.SHIPPED:
             return _("On its way with %(courier)s, tracking number %(tracking)s.") % {
-                "courier": order.courier,
-                "tracking": order.tracking_number,
+                "courier": facts.courier,
+                "tracking": facts.tracking_number,
             }
         case S.DELIVERED:
             return _("Delivered. Enjoy your new phone.")
@@ -139,7 +252,12 @@ class CustomerActions:
 def customer_actions(reservation: Reservation, *, now: dt.datetime) -> CustomerActions:
     """What the customer may do now: the one answer the reservation page, the order page and
     the API show, from the same rules the services apply (refused otherwise)."""
-    live = Order.objects.live().filter(reservation=reservation).first()
+    # One query for both the live order and the submitted one (a status poll asks this).
+    orders = list(reservation.orders.all())
+    live = next((o for o in orders if o.status not in CLOSED_STATUSES), None)
+    submitted = max(
+        (o for o in orders if o.number is not None), key=lambda o: o.submitted_at, default=None
+    )
     campaign = reservation.campaign
     window = campaign.order_window(now)
     active = reservation.status == ReservationStatus.ACTIVE
@@ -153,7 +271,6 @@ def customer_actions(reservation: Reservation, *, now: dt.datetime) -> CustomerA
             "when": _when(campaign.order_closes_at)
         }
     is_draft = live is not None and live.status == S.DRAFT
-    submitted = reservation.orders.filter(number__isnull=False).order_by("-submitted_at").first()
     return CustomerActions(
         write_order=active and window == Window.OPEN and (live is None or is_draft),
         resume_draft=is_draft,

@@ -3,17 +3,17 @@
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from preorder_shop.conditional import mark, none_match, not_modified
 from preorder_shop.customer_session import customer_required
 from preorder_shop.exceptions import DomainError
 from preorder_shop.guessing import guessing_slowed
-from preorder_shop.identifiers import ORDER_NUMBER
-from preorder_shop.pages import page_facts
 from reservations.models import Fulfilment, Reservation
 from reservations.selectors import customer_reservations, queue_standing, reservation_timeline
 
@@ -36,13 +36,7 @@ def _own_reservation(request: HttpRequest, number: str) -> Reservation:
 
 
 def _own_order(request: HttpRequest, number: str) -> Order:
-    order = (
-        Order.objects.select_related(
-            "reservation__campaign", "reservation__variant", "reservation__customer"
-        )
-        .filter(number=number, reservation__customer=request.customer)
-        .first()
-    )
+    order = selectors.own_order(customer_id=request.customer_id, number=number)
     if order is None:
         raise Http404(_("No such order."))
     return order
@@ -260,13 +254,33 @@ def order_discard(request: HttpRequest, number: str) -> HttpResponse:
     return _confirmation(request, "orders/confirm_discard.html", context, "draft", act)
 
 
+# The status partial is the page's own refresh (htmx), at the same URL: caches tell them
+# apart by HX-Request; it shows the customer's own order in their language.
+STATUS_VARY = ("HX-Request", "Cookie", "Accept-Language")
+
+
 @require_safe
 @customer_required
 @guessing_slowed
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
-    view = selectors.order_status(_own_order(request, number))
-    template = "orders/_order_status.html" if request.htmx else "orders/order_detail.html"
-    return render(request, template, {"view": view, "order": view.order})
+    """The order page; its htmx refresh is the status partial, a conditional GET: the
+    validator hashes the facts the partial is rendered from, so an unchanged status costs a
+    304 and no rendering."""
+    order = _own_order(request, number)
+    facts = selectors.status_facts(order)
+    if not request.htmx:
+        response = render(
+            request,
+            "orders/order_detail.html",
+            {"view": selectors.status_view(facts), "order": order},
+        )
+        patch_vary_headers(response, STATUS_VARY)
+        return response
+    etag = selectors.status_etag(facts, representation="html")
+    if none_match(request, etag):
+        return not_modified(etag, vary=STATUS_VARY)
+    response = render(request, "orders/_order_status.html", {"view": selectors.status_view(facts)})
+    return mark(response, etag, vary=STATUS_VARY)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -292,23 +306,4 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
 
     return _confirmation(
         request, "orders/confirm_order_cancel.html", {"plan": plan}, plan.token, act
-    )
-
-
-@require_safe
-@guessing_slowed
-def order_api(request: HttpRequest, number: str) -> JsonResponse:
-    """The order status for the mobile app: the same selector as the order page."""
-    if request.customer is None:
-        return JsonResponse({"error": "not_signed_in"}, status=401)
-    order = ORDER_NUMBER.shape.matches(number) and (
-        Order.objects.select_related("reservation__campaign", "reservation__variant")
-        .filter(number=number, reservation__customer=request.customer)
-        .first()
-    )
-    if not order:
-        return JsonResponse({"error": "not_found"}, status=404)
-    # Upper apps add their facts (fulfilment: expected_delivery, null without a held unit).
-    return JsonResponse(
-        {**selectors.order_status(order).as_json(), **page_facts("order_api", order=order)}
     )

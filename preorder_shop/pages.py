@@ -12,9 +12,10 @@ once the apps are loaded, and nothing registers on import by accident):
   the next lot's expected arrival; support and events will add notices and banners the same
   way.
 - Facts: the same for data rather than HTML. An upper app contributes a named value to a
-  slot of a lower app's JSON or message; the lower app asks `page_facts("order_api",
+  slot of a lower app's JSON or message; the lower app asks `page_facts("order_status",
   order=...)` and merges the dict it gets ({name: value}). Fulfilment adds the expected
-  delivery to the order API and to notification texts ({% facts %},
+  delivery to an order's status (the order page's status and the API's, whose ETag hashes
+  the facts too) and to notification texts ({% facts %},
   preorder_shop/templatetags/facts.py, rendered in the message's language).
 - Page names: the app that owns the page showing a lower app's object names its URL here,
   so the lower app can link to it (`page_url("reservation", number=...)`) without knowing
@@ -32,9 +33,10 @@ SLOTS = frozenset(
     {"campaign_page", "campaign_page_end", "variant_option", "reservation_page", "order_page"}
 )
 PAGES = frozenset({"reservation"})
-# Every slot that asks for facts: the order API's JSON, and a notification's text (whose
-# facts get the message's payload as keywords).
-FACT_SLOTS = frozenset({"order_api", "notification"})
+# Every slot that asks for facts: an order's status (orders.selectors.status_facts, for the
+# order page and the API), and a notification's text (whose facts get the message's payload
+# as keywords).
+FACT_SLOTS = frozenset({"order_status", "notification"})
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,10 @@ from reservations import api as reservations_api
 from . import api_signin, health, views, webfiles
 from .api import api
 
-# The API (issue 13): each app's router, assembled here. Ninja's patterns come first and
-# define no /orders/ path, so the web order page's own JSON view (orders.urls, order_api)
-# still answers /api/v1/orders/<number>; any other unknown /api/ path is handler404's JSON.
+# The API (issue 13): each app's router, assembled here. /api/v1/orders/<number> is the
+# API's order status (orders.api.status, token only); the web order page refreshes itself
+# with its own htmx partial (orders.views.order_detail), not with JSON. Any other unknown
+# /api/ path is handler404's problem.
 api.add_router("/auth", api_signin.router)
 api.add_router("/campaigns", reservations_api.router)
 api.add_router("", orders_api.router)

@@ -288,7 +288,7 @@ def test_the_walk_visits_every_pattern():
     assert len({route.leaf for route in walked}) == every - len(SKIPPED)
     names = {route.name for route in walked}
     assert {"admin:index", "admin:orders_order_change", "set_language", "signout"} <= names
-    assert {"orders:order_api", "fulfillment:courier_webhook", "healthz"} <= names
+    assert {"api:order_status", "fulfillment:courier_webhook", "healthz"} <= names
 
 
 def routes_for(kind: str) -> list[Route]:

@@ -288,7 +288,6 @@ NOT_STAFF = {
     "orders:order_discard",
     "orders:order_detail",
     "orders:order_cancel",
-    "orders:order_api",
     "fulfillment:courier_webhook",
     # The API (issue 13): customers' tokens only, never a staff sign-in.
     "api:api-root",
@@ -301,6 +300,7 @@ NOT_STAFF = {
     "api:signout",
     "api:campaigns",
     "api:campaign",
+    "api:order_status",
 }
 
 

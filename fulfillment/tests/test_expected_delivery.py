@@ -15,6 +15,7 @@ from fulfillment.services.allocation import allocate_variant
 from fulfillment.services.expected import delivery_day, expected_delivery
 from fulfillment.tests.factories import StockLotFactory
 from orders.models import OrderStatus
+from orders.tests.api import status_url, token_client
 from orders.tests.factories import give_unit, order_in, staff_user
 from preorder_shop.actors import Actor
 from preorder_shop.models import OutboxMessage
@@ -136,7 +137,7 @@ def test_reservation_page_order_page_api_and_messages_say_the_same(client):
 
     reservation_page = client.get(reverse("orders:reservation_detail", args=[reservation.number]))
     order_page = client.get(reverse("orders:order_detail", args=[order.number]))
-    api = client.get(reverse("orders:order_api", args=[order.number])).json()
+    api = token_client(reservation.customer).get(status_url(order.number)).json()
 
     assert words in text(reservation_page)
     assert words in text(order_page)
@@ -171,10 +172,9 @@ def test_the_allocation_message_states_the_expected_delivery_in_the_customers_la
     assert "10월 12일" in render(message)[1]
 
 
-def test_the_api_says_null_while_no_unit_is_held(client):
+def test_the_api_says_null_while_no_unit_is_held():
     order = order_in(S.RECEIVED, reservation__variant=VariantFactory(campaign=launching()))
-    signed_in_as(client, order.reservation)
-    api = client.get(reverse("orders:order_api", args=[order.number])).json()
+    api = token_client(order.reservation.customer).get(status_url(order.number)).json()
     assert api["expected_delivery"] is None
     assert api["status"] == "received"
 

@@ -1,5 +1,113 @@
-"""An order's status: timeline, next step, allowed actions; cheap to poll (ETag, 304)."""
+"""An order's status for the app: timeline, next step, allowed actions; cheap to poll.
 
-from ninja import Router
+The body is rendered from the order's status facts only (orders.selectors.status_facts ->
+status_view, the order page's own), and its ETag hashes exactly those facts: a matching
+If-None-Match is a 304 before anything is rendered. `Poll-Interval` (and `poll_interval`)
+say when to ask again (orders.polling).
+"""
+
+import dataclasses
+import datetime as dt
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import Field, Router, Schema
+
+from preorder_shop.api import Problem, TokenAuth
+from preorder_shop.conditional import mark, none_match, not_modified
+from preorder_shop.guessing import guessing_slowed_endpoint
+
+from .. import polling, selectors
+from ..models import OrderStatus
+from .schemas import ActionsOut, StandingOut, standing_out
 
 router = Router(tags=["orders"])
+
+# The body follows the token's customer and the language asked for.
+VARY = ("Authorization", "Accept-Language")
+
+
+class StepOut(Schema):
+    status: OrderStatus = Field(description="The status reached; the first step is the form.")
+    label: str
+    at: dt.datetime
+
+
+class ExpectedDeliveryOut(Schema):
+    expected: bool
+    fulfilment: str
+    date: dt.date | None = Field(description="Null while the order is on hold.")
+    launch_day: bool
+    awaiting_festival_draw: bool
+    on_hold: bool
+    text: str = Field(description="The page's words, labelled as expected.")
+
+
+class StatusOut(Schema):
+    order_number: str
+    reservation_number: str
+    status: OrderStatus
+    status_label: str
+    variant: str
+    fulfilment: str
+    fulfilment_label: str
+    courier: str | None
+    tracking_number: str | None
+    timeline: list[StepOut] = Field(description="Oldest first, as the order page lists it.")
+    next_step: str = Field(description="The order page's words for what happens next.")
+    expected_delivery: ExpectedDeliveryOut | None = Field(
+        description="Once a unit is held for the order; null before."
+    )
+    standing: StandingOut | None = Field(description="Place in line while the order is live.")
+    actions: ActionsOut = Field(description="What the customer may do now (the page's buttons).")
+    poll_interval: int = Field(
+        description="Seconds to wait before asking again (also the Poll-Interval header)."
+    )
+
+
+def _body(view: selectors.OrderStatusView) -> dict:
+    facts = view.facts
+    return {
+        "order_number": facts.order_number,
+        "reservation_number": facts.reservation.number,
+        "status": facts.status,
+        "status_label": view.label,
+        "variant": facts.reservation.variant,
+        "fulfilment": facts.reservation.fulfilment,
+        "fulfilment_label": view.fulfilment_label,
+        "courier": facts.courier or None,
+        "tracking_number": facts.tracking_number or None,
+        "timeline": [dataclasses.asdict(step) for step in view.timeline],
+        "next_step": view.next_step,
+        "expected_delivery": view.expected_delivery,
+        "standing": standing_out(facts.standing),
+        "actions": dataclasses.asdict(facts.actions),
+        "poll_interval": facts.poll_interval,
+    }
+
+
+@router.get(
+    "/orders/{number}",
+    auth=TokenAuth(),
+    response={200: StatusOut, 304: None, 401: Problem, 404: Problem, 429: Problem},
+    url_name="order_status",
+    summary="An order's status (send If-None-Match: an unchanged status is a 304)",
+    description=(
+        "The order page's status: timeline, next step, courier and tracking, expected "
+        "delivery, place in line and the actions allowed now. The `ETag` changes when, and "
+        "only when, something in the body changes; send it back as `If-None-Match` and an "
+        "unchanged status is a `304` with no body. Ask again after `Poll-Interval` seconds. "
+        "Another customer's order and a number that does not exist get the same 404."
+    ),
+)
+@guessing_slowed_endpoint
+def order_status(request: HttpRequest, number: str, response: HttpResponse):
+    order = selectors.own_order(customer_id=request.auth.customer_id, number=number)
+    if order is None:
+        raise Http404
+    facts = selectors.status_facts(order)
+    etag = selectors.status_etag(facts, representation="json")
+    if none_match(request, etag):
+        return polling.set_poll_interval(not_modified(etag, vary=VARY), facts.poll_interval)
+    mark(response, etag, vary=VARY)
+    polling.set_poll_interval(response, facts.poll_interval)
+    return _body(selectors.status_view(facts))

@@ -15,6 +15,7 @@ from preorder_shop.identifiers import ORDER_NUMBER, RESERVATION_NUMBER
 from preorder_shop.tests.factories import CustomerFactory
 from reservations.tests.factories import ReservationFactory
 
+from .api import status_url, token_client
 from .factories import order_in
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +60,10 @@ def test_own_numbers_never_count():
     for _ in range(LIMIT * 3):
         assert browser.get(f"/my/orders/{order.number}/").status_code == 200
         assert browser.get(f"/my/reservations/{order.reservation.number}/").status_code == 200
-    assert browser.get(f"/api/v1/orders/{order.number}").status_code == 200
+    api = token_client(order.reservation.customer, REMOTE_ADDR="203.0.113.7")
+    for _ in range(LIMIT * 3):
+        assert api.get(status_url(order.number)).status_code == 200
+    assert api.get(status_url(ORDER_NUMBER.generate())).status_code == 404  # not locked
 
 
 def test_a_dropped_cookie_does_not_reset_the_count():
@@ -71,17 +75,20 @@ def test_a_dropped_cookie_does_not_reset_the_count():
     assert guess(fresh_session, 1) == [429]
 
 
-def test_the_api_answers_429_in_json():
+def test_the_api_counts_the_tokens_customer_and_answers_429_as_a_problem():
     customer = CustomerFactory()
-    browser = signed_in_as(customer)
+    api = token_client(customer, REMOTE_ADDR="203.0.113.7")
     for _ in range(LIMIT):
-        assert browser.get(f"/api/v1/orders/{ORDER_NUMBER.generate()}").status_code == 404
+        assert api.get(status_url(ORDER_NUMBER.generate())).status_code == 404
 
-    refused = browser.get(f"/api/v1/orders/{ORDER_NUMBER.generate()}")
+    refused = api.get(status_url(ORDER_NUMBER.generate()))
 
     assert refused.status_code == 429
-    assert refused.json()["error"] == "rate_limited"
-    assert refused.json()["retry_after"] == int(refused["Retry-After"])
+    assert refused["Content-Type"] == "application/problem+json"
+    assert refused.json()["code"] == "rate_limited"
+    assert 890 <= int(refused["Retry-After"]) <= 900
+    # The same customer on the web is the same guesser.
+    assert guess(signed_in_as(customer), 1) == [429]
 
 
 def test_other_customers_behind_the_same_address_are_not_affected():

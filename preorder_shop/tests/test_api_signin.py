@@ -84,8 +84,9 @@ def test_the_schema_and_the_docs_page_are_served_from_this_repository(api):
     assert finders.find("js/api-docs.js")
 
 
-def test_the_web_pages_own_order_json_is_not_shadowed():
-    assert resolve("/api/v1/orders/O-1").url_name == "order_api"
+def test_the_order_status_path_is_the_apis():
+    # The web page's old session JSON view is gone: its refresh is the page's htmx partial.
+    assert resolve("/api/v1/orders/O-1").url_name == "order_status"
 
 
 def test_a_token_is_issued_once_and_kept_only_as_its_hash(api):

@@ -242,7 +242,7 @@ def test_robots_txt_keeps_crawlers_off_customers_pages(client):
         assert f"Disallow: {prefix}" in lines
     assert "Disallow: /" not in lines  # the public pages stay open
     assert reverse("orders:my_reservations").startswith("/my/")
-    assert reverse("orders:order_api", args=["1"]).startswith("/api/")
+    assert reverse("api:order_status", args=["1"]).startswith("/api/")
 
 
 def test_the_manifest_names_the_shop_in_the_customers_language(client):

@@ -228,7 +228,7 @@ def test_every_other_response_carries_the_headers(client, settings):
     assert_security_headers(client.get(reverse("healthz")))
     assert_security_headers(client.get(reverse("orders:my_reservations")))  # to sign-in
     assert_security_headers(client.get("/no-such-page/"))
-    assert_security_headers(client.get(reverse("orders:order_api", args=["12345678901"])))
+    assert_security_headers(client.get(reverse("api:order_status", args=["12345678901"])))
 
 
 # The admin: Django 5.2's admin keeps its scripts in static files (data passed in data-
