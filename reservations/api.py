@@ -162,6 +162,19 @@ def campaign(request: HttpRequest, slug: str):
     }
 
 
+def response_headers(status: int, **headers: str) -> dict:
+    """openapi_extra documenting headers of a response (name with underscores for dashes:
+    description), merged into the operation ninja describes."""
+    described = {
+        name.replace("_", "-"): {"description": text, "schema": {"type": "string"}}
+        for name, text in headers.items()
+    }
+    return {"responses": {status: {"headers": described}}}
+
+
+LOCATION = "The new resource's path."
+
+
 class VariantRef(Schema):
     id: int
     label: str = Field(description="Model, capacity and colour, as the pages name it.")
@@ -240,7 +253,10 @@ IDEMPOTENCY_PARAMETER = {
     "with the same key. Refusals: `reservations_not_open`, `reservations_closed`, "
     "`limit_reached`, `fulfilment_not_offered` (409); `variant_not_in_campaign`, "
     "`idempotency_key_reused` (422); `idempotency_key_missing`, `idempotency_key_invalid` (400).",
-    openapi_extra={"parameters": [IDEMPOTENCY_PARAMETER]},
+    openapi_extra={
+        "parameters": [IDEMPOTENCY_PARAMETER],
+        **response_headers(201, Location=LOCATION),
+    },
 )
 def reserve(request: HttpRequest, slug: str, body: ReserveIn, response: HttpResponse):
     sent = request.headers.get(IDEMPOTENCY_KEY)

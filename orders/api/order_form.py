@@ -13,6 +13,7 @@ from pydantic import ConfigDict
 
 from preorder_shop.api import Problem, TokenAuth, problem
 from preorder_shop.guessing import guessing_slowed_endpoint
+from reservations.api import LOCATION, response_headers
 from reservations.models import Fulfilment, Reservation
 
 from .. import selectors, services
@@ -221,6 +222,7 @@ def order_form(request: HttpRequest, number: str):
     auth=AUTH,
     response={200: OrderFormOut, 201: OrderFormOut, **RESPONSES},
     url_name="order_form_open",
+    openapi_extra=response_headers(201, Location=LOCATION),
     summary="Start the order form, or resume the one draft (201 when started)",
     description="409 `reservation_not_active`, `order_window_closed`, `order_window_not_open`, "
     "or `order_submitted` (with `order_number`).",
@@ -241,7 +243,7 @@ def order_form_open(request: HttpRequest, number: str, response: HttpResponse):
 @router.patch(
     FORM,
     auth=AUTH,
-    response={200: OrderFormOut, 422: FormProblem, **RESPONSES},
+    response={200: OrderFormOut, 400: Problem, 422: FormProblem, **RESPONSES},
     url_name="order_form_save",
     summary="Save some answers (only the fields sent; none saved if any is invalid)",
     description="422 `invalid_fields` with `field_errors`: per field, the form's message and "
@@ -273,6 +275,12 @@ def order_form_save(request: HttpRequest, number: str, body: DraftPatch):
     auth=AUTH,
     response={200: OrderRef, 201: OrderRef, 422: FormProblem, **RESPONSES},
     url_name="order_form_submit",
+    openapi_extra={
+        "responses": {
+            **response_headers(201, Location="The order's status path.")["responses"],
+            **response_headers(200, Location="The order's status path.")["responses"],
+        }
+    },
     summary="Submit the saved answers: the order (201 with Location; 200 if already submitted)",
     description="422 `incomplete_order` or `invalid_fields` with `field_errors`; 409 "
     "`festival_draw_pending`, `order_window_closed`, `illegal_transition`.",

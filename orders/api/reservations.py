@@ -16,7 +16,13 @@ from ninja import Field, Query, Router, Schema
 from preorder_shop.api import Problem, TokenAuth, problem
 from preorder_shop.guessing import guessing_slowed_endpoint
 from preorder_shop.identifiers import ORDER_NUMBER, RESERVATION_NUMBER
-from reservations.api import ReservationBase, cursor_after, cursor_of, reservation_base
+from reservations.api import (
+    ReservationBase,
+    cursor_after,
+    cursor_of,
+    reservation_base,
+    response_headers,
+)
 from reservations.models import Reservation
 from reservations.selectors import QueueStanding, queue_standing, reservation_timeline
 
@@ -29,8 +35,10 @@ router = Router(tags=["reservations"])
 AUTH = TokenAuth()
 
 # Every lookup of a number answers these too: no token (401), a miss (404), and, past the
-# guessing limit, 429 with Retry-After.
+# guessing limit, 429 with Retry-After. A body that is not JSON is a 400, one of the wrong
+# shape a 422.
 LOOKUP = {401: Problem, 404: Problem, 429: Problem}
+WITH_BODY = {400: Problem, 422: Problem}
 
 
 def own_reservation(request: HttpRequest, number: str) -> Reservation:
@@ -155,6 +163,9 @@ def _detail(reservation: Reservation, response: HttpResponse) -> dict:
     response={200: ReservationDetail, **LOOKUP},
     url_name="reservation",
     summary="One reservation: place in line, history and the actions allowed now",
+    openapi_extra=response_headers(
+        200, Poll_Interval="Seconds to wait before asking again (as `poll_interval`)."
+    ),
 )
 @guessing_slowed_endpoint
 def reservation(request: HttpRequest, number: str, response: HttpResponse):
@@ -237,7 +248,7 @@ def reservation_cancel_plan(request: HttpRequest, number: str):
 @router.post(
     "/reservations/{number}/cancel",
     auth=AUTH,
-    response={200: ReservationDetail, 409: PlanProblem, 422: Problem, **LOOKUP},
+    response={200: ReservationDetail, 409: PlanProblem, **WITH_BODY, **LOOKUP},
     url_name="reservation_cancel",
     summary="Cancel the reservation (and its draft or received order), as the plan said",
     description="409 `plan_changed` (with the new plan) when the plan's `confirm` is stale; "
@@ -296,7 +307,7 @@ def order_cancel_plan(request: HttpRequest, number: str):
 @router.post(
     "/orders/{number}/cancel",
     auth=AUTH,
-    response={200: OrderRef, 409: PlanProblem, 422: Problem, **LOOKUP},
+    response={200: OrderRef, 409: PlanProblem, **WITH_BODY, **LOOKUP},
     url_name="order_cancel",
     summary="Cancel the order (and its reservation), as the plan said",
     description="409 `plan_changed` (with the new plan) when the plan's `confirm` is stale; "
