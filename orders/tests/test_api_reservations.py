@@ -226,3 +226,30 @@ def test_an_order_is_cancelled_with_its_plans_token_only():
     assert order.status == OrderStatus.CANCELLED
     again = api.get(url).json()
     assert again["allowed"] is False
+
+
+HOSTILE = ["%00", "a" * 10_240, "..%2F", "%D9%A1%D9%A2%D9%A3", "%F0%9F%93%B1", "9" * 400, "-1"]
+NUMBER_PATHS = [
+    ("get", "/api/v1/reservations/{}"),
+    ("get", "/api/v1/reservations/{}/cancel"),
+    ("post", "/api/v1/reservations/{}/cancel"),
+    ("get", "/api/v1/orders/{}/cancel"),
+    ("post", "/api/v1/orders/{}/cancel"),
+    ("get", "/api/v1/reservations/{}/order-form"),
+    ("post", "/api/v1/reservations/{}/order-form"),
+    ("patch", "/api/v1/reservations/{}/order-form"),
+    ("delete", "/api/v1/reservations/{}/order-form"),
+    ("post", "/api/v1/reservations/{}/order-form/submit"),
+]
+
+
+def test_hostile_numbers_with_a_token_are_the_one_404():
+    api = api_for(ReservationFactory().customer)
+    for method, template in NUMBER_PATHS:
+        for value in HOSTILE:
+            body = {} if method == "patch" else {"confirm": "x"}
+            response = getattr(api, method)(
+                template.format(value), body, content_type="application/json"
+            )
+            assert response.status_code in (404, 429), (method, template, value[:20])
+            assert response["Content-Type"] == "application/problem+json"
