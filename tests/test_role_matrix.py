@@ -8,6 +8,7 @@ staff view cannot arrive without someone deciding who may use it.
 
 import datetime as dt
 import re
+import uuid
 
 import pytest
 from django.contrib import admin
@@ -36,6 +37,8 @@ from preorder_shop.actors import Actor
 from preorder_shop.models import AccessKind, OneTimeCode, OutboxMessage
 from preorder_shop.operations import record_operation
 from preorder_shop.staff_auth.models import Outcome, StaffSignInAttempt
+from support import services
+from support.models import TicketCategory
 from tests import admin_client
 
 pytestmark = pytest.mark.django_db
@@ -105,6 +108,7 @@ MATRIX = {
     "admin:app_list:reservations": "302 404 200 200 404 200 200 200",
     "admin:app_list:orders": "302 404 200 200 404 200 200 200",
     "admin:app_list:fulfillment": "302 404 200 404 404 200 200 200",
+    "admin:app_list:support": "302 404 404 200 404 200 200 200",
     # Staff accounts and roles: Administrators only; Auditors read them.
     "admin:auth_group_changelist": "302 403 403 403 403 200 200 200",
     "admin:auth_group_add": "302 403 403 403 403 403 200 200",
@@ -254,6 +258,15 @@ MATRIX = {
     "admin:fulfillment_queueexception_delete": "302 403 403 403 403 403 403 403",
     "admin:fulfillment_queueexception_object": "302 302 302 302 302 302 302 302",
     "admin:fulfillment_queueexception_changelist!delete_selected": "302 403 no 403 403 no no no",
+    # Tickets: Support agents work them, Auditors read; read-only in admin (moves and
+    # replies go through support.services).
+    "admin:support_ticket_changelist": "302 403 403 200 403 200 200 200",
+    "admin:support_ticket_add": "302 403 403 403 403 403 403 403",
+    "admin:support_ticket_change": "302 403 403 200 403 200 200 200",
+    "admin:support_ticket_history": "302 403 403 200 403 200 200 200",
+    "admin:support_ticket_delete": "302 403 403 403 403 403 403 403",
+    "admin:support_ticket_object": "302 302 302 302 302 302 302 302",
+    "admin:support_ticket_changelist!delete_selected": "302 403 403 no 403 no no no",
 }
 
 # Views that act on POST only, requested as a POST (with these fields, from the seeded
@@ -415,6 +428,15 @@ def seeded():
     )
     totp = TOTPDevice.objects.create(user=ops, name="phone", confirmed=True)
     recovery = StaticDevice.objects.create(user=ops, name="recovery codes", confirmed=True)
+    ticket = services.open_ticket(
+        customer=received.reservation.customer,
+        category=TicketCategory.WHERE_IS_MY_PHONE,
+        order=received,
+        body="Where is my phone?",
+        email="seed@example.com",
+        idempotency_key=uuid.uuid4(),
+    ).ticket
+    services.staff_reply(ticket=ticket, staff_user=ops, body="On its way.")
     rows = [
         Group.objects.get(name=roles.AUDITORS.name),
         ops,
@@ -436,6 +458,7 @@ def seeded():
         attempt,
         totp,
         recovery,
+        ticket,
     ]
     return {type(row): row for row in rows} | {"preparing": preparing}
 
