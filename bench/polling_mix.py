@@ -20,30 +20,69 @@ Two mixes of states, both printed and both judged:
 from django.test import Client
 
 POPULATION = 40_000
+RESERVATION_PATH = "/api/v1/reservations/{number}"
 STATUS_PATH = "/api/v1/orders/{number}"
 
 
-def _served(path: str, token: str) -> int | None:
+def _served(path: str, token: str) -> tuple[int, dict] | None:
+    """The Poll-Interval of a 200 for `path` and the body, or None when there is none."""
     response = Client(HTTP_HOST="127.0.0.1", headers={"authorization": f"Bearer {token}"}).get(
         path
     )
     header = response.get("Poll-Interval")
-    return int(header) if response.status_code == 200 and header else None
+    return (int(header), response.json()) if response.status_code == 200 and header else None
+
+
+def _reservation_in_line(index: int):
+    """The reservation `index` places from the front of the longest line, if it is that long."""
+    from django.db.models import Count
+
+    from reservations.models import Reservation
+
+    line = (
+        Reservation.objects.filter(status="active")
+        .values("variant_id")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
+    )
+    if line is None or line["n"] <= index:
+        return None
+    active = Reservation.objects.filter(variant_id=line["variant_id"], status="active")
+    return active.select_related("customer").order_by("position")[index]
+
+
+def _reservation_interval(index: int) -> tuple[int, str] | None:
+    from preorder_shop import tokens
+
+    reservation = _reservation_in_line(index)
+    if reservation is None:
+        return None
+    _token, raw = tokens.issue(reservation.customer, device="bench")
+    served = _served(RESERVATION_PATH.format(number=reservation.number), raw)
+    if served is None:
+        raise SystemExit(f"GET {RESERVATION_PATH} sets no Poll-Interval on a reservation")
+    seconds, body = served
+    place = (body.get("standing") or {}).get("place")
+    return seconds, f"served, a reservation at place {place:,}"
 
 
 def poll_intervals(pollers: list[tuple[str, str]]) -> dict[str, tuple[int, str]]:
-    """Seconds between polls per state, and where the figure comes from."""
+    """Seconds between polls per state, and where the figure comes from: served where the
+    seeded line reaches the state, else the server's rule (orders.polling), labelled so."""
     from orders import polling
 
     token, number = pollers[0]
-    received = _served(STATUS_PATH.format(number=number), token)
-    if received is None:
+    served = _served(STATUS_PATH.format(number=number), token)
+    if served is None:
         raise SystemExit(f"GET {STATUS_PATH} sets no Poll-Interval on a received order")
-    intervals = {"order received/preparing/shipped": (received, "served, received order")}
-    near = polling.poll_after(order_status=None, place=1)
-    far = polling.poll_after(order_status=None, place=polling.FAR_PLACE + 1)
-    intervals["reservation, place <= 1,000"] = (near, "rule, orders.polling")
-    intervals["reservation, place > 1,000"] = (far, "rule, orders.polling")
+    intervals = {"order received/preparing/shipped": (served[0], "served, a received order")}
+    for state, index in (("place <= 1,000", 0), ("place > 1,000", polling.FAR_PLACE + 500)):
+        rule = polling.poll_after(order_status=None, place=index + 1)
+        intervals[f"reservation, {state}"] = _reservation_interval(index) or (
+            rule,
+            "rule, orders.polling: no line that long here",
+        )
     return intervals
 
 
