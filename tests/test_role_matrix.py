@@ -313,6 +313,18 @@ NOT_STAFF = {
     "api:signout",
     "api:campaigns",
     "api:campaign",
+    "api:reserve",
+    "api:reservations",
+    "api:reservation",
+    "api:reservation_cancel_plan",
+    "api:reservation_cancel",
+    "api:order_cancel_plan",
+    "api:order_cancel",
+    "api:order_form",
+    "api:order_form_open",
+    "api:order_form_save",
+    "api:order_form_submit",
+    "api:order_form_discard",
     "api:order_status",
 }
 
