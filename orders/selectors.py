@@ -8,6 +8,8 @@ confirmation pages read `cancel_plan`. Nothing here says anything that has not h
 import datetime as dt
 from dataclasses import asdict, dataclass
 
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import formats, timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -20,7 +22,7 @@ from reservations.models import Fulfilment, Reservation, ReservationStatus, Wind
 from reservations.selectors import QueueStanding, queue_standing
 
 from .exceptions import OrderNotCancellable
-from .models import CLOSED_STATUSES, Order, OrderStatus
+from .models import CLOSED_STATUSES, Order, OrderStatus, OrderTransition
 from .polling import poll_after
 from .services import customer_may_cancel
 
@@ -91,9 +93,20 @@ def own_order(*, customer_id: int, number: str) -> Order | None:
     number's shape is not looked up."""
     if not ORDER_NUMBER.shape.matches(number):
         return None
+    return _for_status(Order.objects.filter(number=number, reservation__customer_id=customer_id))
+
+
+def _for_status(orders: QuerySet[Order]) -> Order | None:
+    """The first of `orders` with its reservation, campaign and variant, and its history
+    (statuses and times, oldest first) in the same query: a poll reads it every time."""
+    steps = OrderTransition.objects.filter(order=OuterRef("pk")).order_by().values("order")
+
+    def history(field: str) -> Subquery:
+        return Subquery(steps.annotate(a=ArrayAgg(field, order_by=("at", "pk"))).values("a"))
+
     return (
-        Order.objects.select_related("reservation__campaign", "reservation__variant")
-        .filter(number=number, reservation__customer_id=customer_id)
+        orders.select_related("reservation__campaign", "reservation__variant")
+        .annotate(history_statuses=history("to_status"), history_ats=history("at"))
         .first()
     )
 
@@ -102,9 +115,11 @@ def status_facts(order: Order, *, now: dt.datetime | None = None) -> StatusFacts
     """Everything a status response shows about `order` (its reservation, campaign and
     variant loaded with it): the history, the place in line, the allowed actions and the
     upper apps' facts. Words and labels are left to status_view."""
+    if not hasattr(order, "history_statuses"):  # an order not loaded by own_order
+        order = _for_status(Order.objects.filter(pk=order.pk))
     reservation = order.reservation
     actions = customer_actions(reservation, now=now or timezone.now())
-    history = order.transitions.order_by("at", "pk").values_list("to_status", "at")
+    history = zip(order.history_statuses or [], order.history_ats or [], strict=True)
     return StatusFacts(
         order_number=order.number,
         status=order.status,

@@ -6,6 +6,8 @@ conditional GET on its partial, at the polling rule's interval."""
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from fulfillment.services.allocation import allocate_variant
@@ -144,8 +146,12 @@ def test_the_partial_is_a_conditional_get(page):
     assert {"HX-Request", "Cookie", "Accept-Language"} <= vary
     etag = first["ETag"]
 
-    again = client.get(url, HTTP_IF_NONE_MATCH=etag, **HTMX)
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(url, HTTP_IF_NONE_MATCH=etag, **HTMX)
     assert again.status_code == 304
+    # The session from the cache; the order with its history; the reservation's orders;
+    # the place in line; the held unit.
+    assert len(queries) == 4
     assert again.content == b""
     assert again["ETag"] == etag
 
