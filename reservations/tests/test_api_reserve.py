@@ -151,3 +151,23 @@ def test_ten_identical_requests_at_once_make_one_reservation_and_all_name_it():
     number = Reservation.objects.get(customer=customer).number
     assert sorted(r.status_code for r in responses) == [200] * 9 + [201]
     assert {r.json()["number"] for r in responses} == {number}
+
+
+def test_a_refusal_speaks_the_accept_language():
+    customer = CustomerFactory()
+    full = VariantFactory(campaign=CampaignFactory(per_customer_limit=1))
+    ReservationFactory(variant=full, customer=customer)
+    _token, raw = tokens.issue(customer)
+    url = f"/api/v1/campaigns/{full.campaign.slug}/reservations"
+    body = {"variant_id": full.pk, "fulfilment": "courier"}
+    for language, detail in [
+        ("ko", "이 캠페인에서 예약할 수 있는 최대 수량을 이미 예약하셨습니다."),
+        ("en", "You already hold as many reservations as this campaign allows."),
+    ]:
+        headers = {
+            "authorization": f"Bearer {raw}",
+            "idempotency-key": str(uuid.uuid4()),
+            "accept-language": language,
+        }
+        response = Client(headers=headers).post(url, body, content_type="application/json")
+        assert (response.json()["code"], response.json()["detail"]) == ("limit_reached", detail)
