@@ -13,6 +13,7 @@ import pytest
 
 from orders.models import Order, OrderStatus
 from orders.tests.factories import RatePlanFactory
+from preorder_shop import tokens
 from reservations.models import Reservation, ReservationStatus
 from reservations.tests.factories import ReservationFactory, VariantFactory
 
@@ -175,7 +176,11 @@ def test_ghost_draft_story_ends_with_one_order_and_no_draft(live_server, setting
         mine = squash(browser.get("/my/reservations/").text)
         assert "Order form in progress" not in mine
 
-        api = browser.get(f"/api/v1/orders/{order.number}")
+        # The app asks the API with a token of the same customer's.
+        _token, raw = tokens.issue(order.reservation.customer, device="e2e")
+        api = browser.get(
+            f"/api/v1/orders/{order.number}", headers={"Authorization": f"Bearer {raw}"}
+        )
         assert api.status_code == 200
         status = api.json()
         assert status["status"] == "received"

@@ -11,6 +11,7 @@ from django.db import OperationalError
 from django.test import Client
 
 from preorder_shop import ratelimit
+from preorder_shop.identifiers import ORDER_NUMBER
 from reservations import views as reservation_views
 from reservations.tests.factories import CampaignFactory
 
@@ -59,13 +60,16 @@ def test_postgresql_unreachable_is_a_503_page(browser, monkeypatch):
     assert "We are catching up" in response.content.decode()
 
 
-def test_the_api_answers_json(monkeypatch, signed_in):
-    from orders import views as order_views
+def test_the_api_answers_a_problem(monkeypatch):
+    from orders import selectors as order_selectors
+    from orders.tests.api import token_client
+    from preorder_shop.tests.factories import CustomerFactory
 
-    monkeypatch.setattr(order_views.Order.objects, "select_related", database_gone)
-    signed_in.raise_request_exception = False
+    app = token_client(CustomerFactory())
+    app.raise_request_exception = False
+    monkeypatch.setattr(order_selectors, "own_order", database_gone)
 
-    response = signed_in.get("/api/v1/orders/12345678901")
+    response = app.get(f"/api/v1/orders/{ORDER_NUMBER.generate()}")
 
     assert response.status_code == 503
     assert response["Content-Type"] == "application/problem+json"
