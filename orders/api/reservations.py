@@ -15,7 +15,7 @@ from ninja import Field, Query, Router, Schema
 
 from preorder_shop.api import Problem, TokenAuth, problem
 from preorder_shop.guessing import guessing_slowed_endpoint
-from preorder_shop.identifiers import ORDER_NUMBER, RESERVATION_NUMBER
+from preorder_shop.identifiers import RESERVATION_NUMBER
 from reservations.api import (
     ReservationBase,
     cursor_after,
@@ -54,12 +54,9 @@ def own_reservation(request: HttpRequest, number: str) -> Reservation:
 
 
 def own_order(request: HttpRequest, number: str) -> Order:
-    order = ORDER_NUMBER.shape.matches(number) and (
-        Order.objects.select_related("reservation__campaign", "reservation__variant")
-        .filter(number=number, reservation__customer_id=request.auth.customer_id)
-        .first()
-    )
-    if not order:
+    """The token's customer's order (orders.selectors.own_order); anything else is the 404."""
+    order = selectors.own_order(customer_id=request.auth.customer_id, number=number)
+    if order is None:
         raise Http404
     return order
 
