@@ -30,7 +30,17 @@ from django.urls import reverse
 
 # Every slot a page renders; registering for another is a mistake caught at start-up.
 SLOTS = frozenset(
-    {"campaign_page", "campaign_page_end", "variant_option", "reservation_page", "order_page"}
+    {
+        "campaign_page",
+        "campaign_page_end",
+        "variant_option",
+        "reservation_page",
+        "order_page",
+        # support's own pages (issue 14): its help page and the ticket form, which show
+        # notices and help articles for the chosen category and subject.
+        "support_page",
+        "ticket_form",
+    }
 )
 PAGES = frozenset({"reservation"})
 # Every slot that asks for facts: an order's status (orders.selectors.status_facts, for the
