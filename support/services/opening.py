@@ -1,17 +1,12 @@
-"""Every write to tickets: opening one (signed in, or through the signed-out contact form),
-the customer's and staff's replies, staff's status moves, and closing old solved tickets.
-Keyword-only, one transaction each, domain errors (support.exceptions). Status moves go
-through support.machine; notifications through support.notices (the outbox).
-"""
+"""Opening a ticket: signed in (open_ticket), or through the signed-out contact form
+(open_contact_ticket); each new ticket's acknowledgement is queued in the same transaction
+(support.acknowledgement)."""
 
 import datetime as dt
-import unicodedata
 import uuid
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -22,23 +17,16 @@ from preorder_shop.models import Customer
 from preorder_shop.phone import normalize_mobile
 from reservations.models import Reservation
 
-from . import machine, notices
-from .exceptions import (
+from .. import machine
+from ..exceptions import (
     ContactNameRequired,
-    ControlCharacter,
-    EmptyMessage,
-    IllegalTicketMove,
     InvalidContactPhone,
-    InvalidEmail,
-    MessageTooLong,
     NotYourOrder,
     NotYourReservation,
-    NotYourTicket,
     OrderNotOfReservation,
-    TicketClosed,
     UnknownCategory,
 )
-from .models import (
+from ..models import (
     AuthorKind,
     Ticket,
     TicketCategory,
@@ -47,14 +35,11 @@ from .models import (
     TicketMessage,
     TicketStatus,
 )
+from .cleaning import MAX_NAME, clean_body, clean_email, clean_text
+from .replies import add_customer_message
 
 S = TicketStatus
-MAX_BODY = 5000
-MAX_NAME = 50
 DUPLICATE_WINDOW = dt.timedelta(hours=24)
-# What a staff reply may leave the ticket in: answered (the default), waiting on the
-# customer (we asked for something), or solved (the reply settles it).
-REPLY_STATUSES = (S.ANSWERED, S.WAITING_ON_CUSTOMER, S.SOLVED)
 # Advisory lock class of "a customer's tickets about one thing" (classes 1 and 2 are the
 # variant queue and pipeline locks of reservations and fulfilment).
 SUBJECT_LOCK = 3
@@ -96,8 +81,8 @@ def open_ticket(
     (customer, idempotency_key) index.
     """
     now = now or timezone.now()
-    body = _clean_body(body)
-    email = _clean_email(email)
+    body = clean_body(body)
+    email = clean_email(email)
     if category not in TicketCategory.values:
         raise UnknownCategory()
     with transaction.atomic():
@@ -112,7 +97,7 @@ def open_ticket(
             locked = machine.lock(duplicate)
             if order is not None and locked.order_id is None:
                 _link_order(locked, order, now)
-            _add_customer_message(locked, body, idempotency_key, now)
+            add_customer_message(locked, body, idempotency_key, now)
             return Opened(locked, created=False)
         ticket = _create(
             customer=customer,
@@ -151,10 +136,10 @@ def open_contact_ticket(
         phone = normalize_mobile(phone)
     except ValidationError as exc:
         raise InvalidContactPhone() from exc
-    name = _clean_text(name)
+    name = clean_text(name)
     if not name or len(name) > MAX_NAME:
         raise ContactNameRequired()
-    body = _clean_body(body)
+    body = clean_body(body)
     with transaction.atomic():
         ticket = _create(
             customer=None,
@@ -176,115 +161,7 @@ def open_contact_ticket(
     return ticket
 
 
-def customer_reply(
-    *,
-    ticket: Ticket,
-    customer: Customer,
-    body: str,
-    idempotency_key: uuid.UUID,
-    now: dt.datetime | None = None,
-) -> TicketMessage:
-    """The customer adds to their ticket; an answered, waiting or recently solved ticket
-    goes back to open. A closed one (or one solved over 7 days ago) refuses: TicketClosed."""
-    now = now or timezone.now()
-    body = _clean_body(body)
-    with transaction.atomic():
-        locked = machine.lock(ticket)
-        if locked.customer_id != customer.pk:
-            raise NotYourTicket()
-        return _add_customer_message(locked, body, idempotency_key, now)
-
-
-def staff_reply(
-    *,
-    ticket: Ticket,
-    staff_user: AbstractBaseUser,
-    body: str,
-    status: str = S.ANSWERED,
-    idempotency_key: uuid.UUID | None = None,
-    now: dt.datetime | None = None,
-) -> TicketMessage:
-    """Staff answer: the message, the move to `status` (answered, waiting on the customer,
-    or solved) and the customer's notification (SMS, and e-mail when the ticket has an
-    address), in one transaction."""
-    now = now or timezone.now()
-    body = _clean_body(body)
-    if status not in REPLY_STATUSES:
-        raise IllegalTicketMove()
-    with transaction.atomic():
-        locked = machine.lock(ticket)
-        if idempotency_key is not None and (
-            repeated := locked.messages.filter(idempotency_key=idempotency_key).first()
-        ):
-            return repeated
-        if machine.past_reopening(locked, now):
-            raise TicketClosed()
-        machine.move_locked(
-            locked=locked, to=status, actor=Actor.staff(staff_user), now=now, notify=False
-        )
-        message = TicketMessage.objects.create(
-            ticket=locked,
-            author_kind=AuthorKind.STAFF,
-            staff_user=staff_user,
-            body=body,
-            created_at=now,
-            idempotency_key=idempotency_key,
-        )
-        notices.queue_notice(
-            ticket=locked, template_key="support.reply", key=f"message:{message.pk}"
-        )
-    return message
-
-
-def staff_move(
-    *,
-    ticket: Ticket,
-    staff_user: AbstractBaseUser,
-    to: str,
-    note: str = "",
-    now: dt.datetime | None = None,
-) -> Ticket:
-    """A staff move without a reply (answered by phone, waiting, solved): the table of
-    support.machine decides which."""
-    return machine.move(ticket=ticket, to=to, actor=Actor.staff(staff_user), note=note, now=now)
-
-
-def close_solved_tickets(*, now: dt.datetime | None = None) -> int:
-    """Close the tickets solved more than 7 days ago (set-based); how many were closed."""
-    return machine.close_solved(now=now)
-
-
 # Inside.
-
-
-def _clean_text(text: str) -> str:
-    """`text` stripped; refused if it has a control character other than line ends and tabs
-    (PostgreSQL cannot store a NUL at all)."""
-    if any(unicodedata.category(c) == "Cc" and c not in "\n\r\t" for c in text):
-        raise ControlCharacter()
-    return text.strip()
-
-
-def _clean_body(body: str) -> str:
-    body = _clean_text(body)
-    if not body:
-        raise EmptyMessage()
-    if len(body) > MAX_BODY:
-        raise MessageTooLong()
-    return body
-
-
-def _clean_email(email: str) -> str:
-    email = _clean_text(email)
-    if not email:
-        return ""
-    try:
-        validate_email(email)
-    except ValidationError as exc:
-        raise InvalidEmail() from exc
-    if len(email) > Ticket._meta.get_field("reply_email").max_length:
-        raise InvalidEmail()
-    return email
 
 
 def _own_subject(
@@ -365,24 +242,6 @@ def _create(**fields) -> Ticket | None:
 def _first_message(ticket: Ticket, body: str, now: dt.datetime) -> TicketMessage:
     return TicketMessage.objects.create(
         ticket=ticket, author_kind=AuthorKind.CUSTOMER, body=body, created_at=now
-    )
-
-
-def _add_customer_message(
-    locked: Ticket, body: str, key: uuid.UUID, now: dt.datetime
-) -> TicketMessage:
-    if repeated := locked.messages.filter(idempotency_key=key).first():
-        return repeated
-    if machine.past_reopening(locked, now):
-        raise TicketClosed()
-    if locked.status != S.OPEN:
-        machine.move_locked(locked=locked, to=S.OPEN, actor=Actor.customer(), now=now)
-    return TicketMessage.objects.create(
-        ticket=locked,
-        author_kind=AuthorKind.CUSTOMER,
-        body=body,
-        created_at=now,
-        idempotency_key=key,
     )
 
 
