@@ -254,6 +254,11 @@ OUTBOX_CHANNELS = {
 }
 OTP_SHOW_CODE_ON_PAGE = env_bool("OTP_SHOW_CODE_ON_PAGE", DEBUG)
 
+# When the support desk is staffed (support.shifts): per weekday (0 = Monday) the hours
+# people answer tickets, in SUPPORT_TIME_ZONE; a day left out is not staffed.
+SUPPORT_TIME_ZONE = "Asia/Seoul"
+SUPPORT_STAFFED_HOURS = dict.fromkeys(range(5), ("09:00", "18:00"))  # Mon-Fri
+
 LOGIN_URL = "signin"
 
 # Staff give a second factor (an authenticator app's code or a recovery code) to reach the
