@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("reservations.urls")),
     path("", include("orders.urls")),
     path("couriers/", include("fulfillment.urls")),
+    path("help/", include("support.board_urls")),
 ]
 
 # Error pages of our own (preorder_shop.errors); the JSON API answers JSON. A store that

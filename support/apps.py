@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class SupportConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "support"
+
+    def ready(self) -> None:
+        from . import panels
+
+        panels.register()

@@ -302,6 +302,8 @@ NOT_STAFF = {
     "orders:order_detail",
     "orders:order_cancel",
     "fulfillment:courier_webhook",
+    # "This answered my question" on the ticket form's help articles (support/board_urls.py).
+    "help:deflect",
     # The API (issue 13): customers' tokens only, never a staff sign-in.
     "api:api-root",
     "api:openapi-json",
