@@ -12,7 +12,7 @@ from preorder_shop.pages import add_fact, add_panel
 from reservations.models import Reservation
 
 from .selectors import unit_outlook
-from .services.expected import expected_delivery
+from .services.expected import HELD_UNIT_SQL, expected_delivery, expected_from_held_unit
 
 TEMPLATE = "fulfillment/panels/delivery.html"
 
@@ -40,10 +40,14 @@ def order_delivery(*, order: Order, **_page) -> dict | None:
     return None if delivery is None or delivery["expected_delivery"] else delivery
 
 
-def status_expected_delivery(*, order: Order, **_objects) -> dict | None:
+def status_expected_delivery(*, order: Order, loaded: dict | None, **_objects) -> dict | None:
     """An order status's `expected_delivery` (the page's and the API's): null when no unit
-    is held."""
-    expected = expected_delivery(order.reservation, order=order) if order.is_live else None
+    is held. `loaded`: HELD_UNIT_SQL's value, read in the status's own statement."""
+    expected = (
+        expected_from_held_unit(order.reservation, order=order, held_unit=loaded)
+        if order.is_live
+        else None
+    )
     return expected.as_json() if expected else None
 
 
@@ -61,5 +65,5 @@ def message_expected_delivery(*, reservation_number: str = "", **_payload) -> st
 def register() -> None:
     add_panel("reservation_page", template=TEMPLATE, context=reservation_delivery, order=110)
     add_panel("order_page", template=TEMPLATE, context=order_delivery, order=110)
-    add_fact("order_status", "expected_delivery", status_expected_delivery)
+    add_fact("order_status", "expected_delivery", status_expected_delivery, sql=HELD_UNIT_SQL)
     add_fact("notification", "expected_delivery", message_expected_delivery)

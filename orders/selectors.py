@@ -8,8 +8,6 @@ confirmation pages read `cancel_plan`. Nothing here says anything that has not h
 import datetime as dt
 from dataclasses import asdict, dataclass
 
-from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import formats, timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -21,8 +19,9 @@ from reservations.exceptions import NotCancellable
 from reservations.models import Fulfilment, Reservation, ReservationStatus, Window
 from reservations.selectors import QueueStanding, queue_standing
 
+from . import status_load
 from .exceptions import OrderNotCancellable
-from .models import CLOSED_STATUSES, Order, OrderStatus, OrderTransition
+from .models import CLOSED_STATUSES, Order, OrderStatus
 from .polling import poll_after
 from .services import customer_may_cancel
 
@@ -88,38 +87,22 @@ class StatusFacts:
 
 
 def own_order(*, customer_id: int, number: str) -> Order | None:
-    """The customer's submitted order by its number, with what its status shows loaded; None
-    for anyone else's and for numbers that do not exist, alike. A string without an order
-    number's shape is not looked up."""
+    """The customer's submitted order by its number, with what its status shows loaded
+    (orders.status_load: one statement); None for anyone else's and for numbers that do not
+    exist, alike. A string without an order number's shape is not looked up."""
     if not ORDER_NUMBER.shape.matches(number):
         return None
-    return _for_status(Order.objects.filter(number=number, reservation__customer_id=customer_id))
-
-
-def _for_status(orders: QuerySet[Order]) -> Order | None:
-    """The first of `orders` with its reservation, campaign and variant, and its history
-    (statuses and times, oldest first) in the same query: a poll reads it every time."""
-    steps = OrderTransition.objects.filter(order=OuterRef("pk")).order_by().values("order")
-
-    def history(field: str) -> Subquery:
-        return Subquery(steps.annotate(a=ArrayAgg(field, order_by=("at", "pk"))).values("a"))
-
-    return (
-        orders.select_related("reservation__campaign", "reservation__variant")
-        .annotate(history_statuses=history("to_status"), history_ats=history("at"))
-        .first()
-    )
+    return status_load.by_number(customer_id=customer_id, number=number)
 
 
 def status_facts(order: Order, *, now: dt.datetime | None = None) -> StatusFacts:
-    """Everything a status response shows about `order` (its reservation, campaign and
-    variant loaded with it): the history, the place in line, the allowed actions and the
-    upper apps' facts. Words and labels are left to status_view."""
-    if not hasattr(order, "history_statuses"):  # an order not loaded by own_order
-        order = _for_status(Order.objects.filter(pk=order.pk))
+    """Everything a status response shows about `order` (as own_order loads it): the
+    history, the place in line, the allowed actions and the upper apps' facts. Words and
+    labels are left to status_view."""
+    if not hasattr(order, "loaded_facts"):  # an order not loaded by own_order
+        order = status_load.by_pk(order.pk)
     reservation = order.reservation
     actions = customer_actions(reservation, now=now or timezone.now())
-    history = zip(order.history_statuses or [], order.history_ats or [], strict=True)
     return StatusFacts(
         order_number=order.number,
         status=order.status,
@@ -130,13 +113,13 @@ def status_facts(order: Order, *, now: dt.datetime | None = None) -> StatusFacts
         ),
         timeline=(
             StepFact(S.DRAFT, order.created_at),
-            *(StepFact(status, at) for status, at in history),
+            *(StepFact(status, at) for status, at in order.history),
         ),
         courier=order.courier,
         tracking_number=order.tracking_number,
         order_closes_at=reservation.campaign.order_closes_at,
         launch_date=reservation.campaign.launch_date,
-        standing=queue_standing(reservation) if order.is_live else None,
+        standing=order.standing,
         actions=ActionFacts(
             write_order=actions.write_order,
             resume_draft=actions.resume_draft,
@@ -145,7 +128,9 @@ def status_facts(order: Order, *, now: dt.datetime | None = None) -> StatusFacts
             order_number=actions.order.number if actions.order else None,
             note=str(actions.note),
         ),
-        extra=tuple(sorted(page_facts("order_status", order=order).items())),
+        extra=tuple(
+            sorted(page_facts(status_load.SLOT, order=order, loaded=order.loaded_facts).items())
+        ),
     )
 
 

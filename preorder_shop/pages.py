@@ -47,6 +47,9 @@ PAGES = frozenset({"reservation"})
 # order page and the API), and a notification's text (whose facts get the message's payload
 # as keywords).
 FACT_SLOTS = frozenset({"order_status", "notification"})
+# Slots whose owner reads its objects in one SQL statement, and the aliases a fact's `sql`
+# may use there: an order's status (orders.status_load: o = the order, r = its reservation).
+FACT_SQL = {"order_status": ("o", "r")}
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class Panel:
 _panels: dict[str, list[Panel]] = {slot: [] for slot in SLOTS}
 _pages: dict[str, str] = {}
 _facts: dict[str, dict[str, Callable[..., object]]] = {slot: {} for slot in FACT_SLOTS}
+_fact_sql: dict[str, dict[str, str]] = {slot: {} for slot in FACT_SQL}
 
 
 def add_panel(
@@ -82,20 +86,38 @@ def render_panels(slot: str, request, **objects) -> str:
     return "".join(parts)
 
 
-def add_fact(slot: str, name: str, value: Callable[..., object]) -> None:
+def add_fact(slot: str, name: str, value: Callable[..., object], *, sql: str = "") -> None:
     """Contribute `name` to `slot`: value(**objects) -> a JSON-able value (None for
-    "nothing to say", which the caller still shows, e.g. as null)."""
+    "nothing to say", which the caller still shows, e.g. as null).
+
+    `sql`, for a slot whose owner loads its objects in one statement (FACT_SQL): an SQL
+    expression over that statement's aliases, read in the same statement; its value reaches
+    value() as the keyword `loaded`, so a polled fact costs no query of its own."""
     if slot not in FACT_SLOTS:
         raise ValueError(f"unknown fact slot {slot!r}; slots are {sorted(FACT_SLOTS)}")
+    if sql and slot not in FACT_SQL:
+        raise ValueError(f"fact slot {slot!r} reads no SQL; only {sorted(FACT_SQL)} do")
     registered = _facts[slot].get(name)
     if registered is not None and registered is not value:
         raise ValueError(f"fact {name!r} of slot {slot!r} is registered twice")
     _facts[slot][name] = value
+    if sql:
+        _fact_sql[slot][name] = sql
 
 
-def page_facts(slot: str, **objects) -> dict[str, object]:
-    """{name: value} of every fact registered for `slot`, for these objects."""
-    return {name: value(**objects) for name, value in _facts[slot].items()}
+def fact_sql(slot: str) -> dict[str, str]:
+    """{name: SQL expression} of the facts of `slot` read in its owner's statement."""
+    return dict(_fact_sql[slot])
+
+
+def page_facts(slot: str, *, loaded: dict[str, object] | None = None, **objects) -> dict:
+    """{name: value} of every fact registered for `slot`, for these objects; `loaded`: the
+    values of the slot's fact_sql() expressions, by name, as the owner's statement read them."""
+    loaded = loaded or {}
+    return {
+        name: value(**objects, loaded=loaded[name]) if name in loaded else value(**objects)
+        for name, value in _facts[slot].items()
+    }
 
 
 def name_page(kind: str, url_name: str) -> None:

@@ -25,36 +25,50 @@ _HOLDING = ", ".join(f"'{status.value}'" for status in HOLDING_STATUSES)
 
 # One statement per read. Without a refreshed count (a new campaign's first seconds) the
 # place is counted from the start of the line and the total counted live, as before.
-_STANDING = f"""
+# `variant` and `position` are SQL: parameters here, a joined reservation's columns in a
+# statement that reads a standing beside other things (orders.status_load).
+def standing_sql(*, variant: str, position: str) -> str:
+    """The standing's statement (columns place, total, total_at, live_total; read them with
+    standing_from_row)."""
+    return f"""
 WITH counted AS (
-    SELECT LEAST(%(position)s, counted_upto) / {BUCKET} AS bucket, total, total_at
+    SELECT LEAST({position}, counted_upto) / {BUCKET} AS bucket, total, total_at
       FROM reservations_line_count
-     WHERE variant_id = %(variant)s AND total_at IS NOT NULL
+     WHERE variant_id = {variant} AND total_at IS NOT NULL
 ), start AS (
     SELECT coalesce((SELECT bucket FROM counted), 0) AS bucket
 )
 SELECT (SELECT coalesce(sum(b.holding), 0) FROM reservations_line_bucket b
-         WHERE b.variant_id = %(variant)s AND b.bucket < (SELECT bucket FROM start))
-     + (SELECT count(*) FROM reservations_reservation r
-         WHERE r.variant_id = %(variant)s AND r.status IN ({_HOLDING})
-           AND r.position >= (SELECT bucket FROM start) * {BUCKET}
-           AND r.position <= %(position)s),
-       (SELECT total FROM counted),
-       (SELECT total_at FROM counted),
+         WHERE b.variant_id = {variant} AND b.bucket < (SELECT bucket FROM start))
+     + (SELECT count(*) FROM reservations_reservation line
+         WHERE line.variant_id = {variant} AND line.status IN ({_HOLDING})
+           AND line.position >= (SELECT bucket FROM start) * {BUCKET}
+           AND line.position <= {position}) AS place,
+       (SELECT total FROM counted) AS total,
+       (SELECT total_at FROM counted) AS total_at,
        CASE WHEN NOT EXISTS (SELECT FROM counted) THEN
-           (SELECT count(*) FROM reservations_reservation r
-             WHERE r.variant_id = %(variant)s AND r.status IN ({_HOLDING}))
-       END
-"""  # noqa: S608 (constants only)
+           (SELECT count(*) FROM reservations_reservation line
+             WHERE line.variant_id = {variant} AND line.status IN ({_HOLDING}))
+       END AS live_total
+"""  # noqa: S608 (constants and the caller's column names only)
+
+
+_STANDING = standing_sql(variant="%(variant)s", position="%(position)s")
 
 
 def standing(*, variant_id: int, position: int) -> tuple[int, int, dt.datetime | None]:
     """(place, total, total_at) of a holding reservation at `position` in the variant's
-    line; total_at is None when the total was counted just now. The total is never below
-    the place: a reservation newer than the count is last in it."""
+    line; total_at is None when the total was counted just now."""
     with connection.cursor() as cursor:
         cursor.execute(_STANDING, {"variant": variant_id, "position": position})
-        place, total, total_at, live_total = cursor.fetchone()
+        return standing_from_row(*cursor.fetchone())
+
+
+def standing_from_row(
+    place: int, total: int | None, total_at: dt.datetime | None, live_total: int | None
+) -> tuple[int, int, dt.datetime | None]:
+    """The total is never below the place: a reservation newer than the count is last in
+    it."""
     if total_at is None:
         return place, live_total, None
     return place, max(total, place), total_at

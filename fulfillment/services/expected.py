@@ -103,12 +103,47 @@ def expected_delivery(
         return None
     if order is None:
         order = Order.objects.live().filter(reservation=reservation).first()
-    if order is not None and order.status not in EXPECTING:
-        return None
     on_hold = (
         order is not None
+        and order.status in EXPECTING
         and OrderHold.objects.filter(order=order, released_at__isnull=True).exists()
     )
+    return expected_from(reservation, order=order, allocated_at=allocated_at, on_hold=on_hold)
+
+
+# The same inputs read inside an order's status statement (orders.status_load: o is the
+# order, r its reservation), so a status poll reads them without queries of its own.
+HELD_UNIT_SQL = """
+SELECT json_build_object(
+           'allocated_at', a.allocated_at,
+           'on_hold', EXISTS (SELECT FROM fulfillment_orderhold h
+                               WHERE h.order_id = o.id AND h.released_at IS NULL))
+  FROM fulfillment_allocation a
+ WHERE a.reservation_id = r.id AND a.variant_id = r.variant_id AND a.released_at IS NULL
+"""
+
+
+def expected_from_held_unit(
+    reservation: Reservation, *, order: Order, held_unit: dict | None
+) -> ExpectedDelivery | None:
+    """expected_delivery from HELD_UNIT_SQL's value."""
+    if reservation.status not in HOLDING_STATUSES or held_unit is None:
+        return None
+    return expected_from(
+        reservation,
+        order=order,
+        allocated_at=dt.datetime.fromisoformat(held_unit["allocated_at"]),
+        on_hold=held_unit["on_hold"],
+    )
+
+
+def expected_from(
+    reservation: Reservation, *, order: Order | None, allocated_at: dt.datetime, on_hold: bool
+) -> ExpectedDelivery | None:
+    """The expected delivery of a reservation holding the unit set aside at `allocated_at`
+    (`on_hold`: its order is on hold)."""
+    if order is not None and order.status not in EXPECTING:
+        return None
     campaign = reservation.campaign
     launch = campaign.launch_date
     day = delivery_day(
