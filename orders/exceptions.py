@@ -62,3 +62,59 @@ class OrderNotCancellable(DomainError):
 
 class MoveBeforePrevious(DomainError):
     default_message = _("This change is dated before the order's previous step.")
+
+
+class AddressNotChangeable(DomainError):
+    """Why an order's delivery address cannot be changed now (orders.services.address)."""
+
+    code = "address_not_changeable"
+
+
+class AddressOnOrderForm(AddressNotChangeable):
+    code = "address_on_order_form"
+    default_message = _(
+        "This order form is not submitted yet: change the address on the order form itself."
+    )
+
+
+class NoDeliveryAddress(AddressNotChangeable):
+    code = "no_delivery_address"
+    default_message = _("This order is picked up, not delivered, so it has no delivery address.")
+
+
+class AddressBeingPrepared(AddressNotChangeable):
+    code = "order_preparing"
+    default_message = _(
+        "Your phone is already being prepared, so the delivery address can no longer be "
+        "changed here. Contact support if it is wrong."
+    )
+
+
+class AddressOnItsWay(AddressNotChangeable):
+    code = "order_shipped"
+    default_message = _(
+        "Your phone is already with the courier, so the delivery address can no longer be "
+        "changed here. Contact support if it is wrong."
+    )
+
+
+class AddressDelivered(AddressNotChangeable):
+    code = "order_delivered"
+    default_message = _("This order has been delivered; there is no address left to change.")
+
+
+class AddressOrderClosed(AddressNotChangeable):
+    code = "order_closed"
+    default_message = _("This order is cancelled, so there is no delivery to change.")
+
+
+class InvalidAddress(DomainError):
+    """Some of the new delivery details are not valid; `errors` maps each field to its
+    ValidationErrors (the order form's messages and codes)."""
+
+    code = "invalid_fields"
+    default_message = _("Some answers are not valid.")
+
+    def __init__(self, errors: dict[str, list]) -> None:
+        self.errors = errors
+        super().__init__()

@@ -6,14 +6,37 @@ from preorder_shop.money import per_month
 from preorder_shop.phone import normalize_mobile
 from reservations.models import Fulfilment, Reservation
 
-from .models import JoinType, Order
-from .services import ADDRESS_FIELDS, DRAFT_FIELDS
+from .models import ADDRESS_FIELDS, DRAFT_FIELDS, JoinType, Order
 
 # Asked only when the customer keeps their number (the page hides them otherwise).
 PORT_IN_FIELDS = ["port_in_carrier", "port_in_number"]
 
 
-class OrderForm(forms.ModelForm):
+class DeliveryCleaning:
+    """The delivery fields' own rules and messages, shared by the order form and the
+    address change (orders.services.address), so they are written once."""
+
+    def _clean_mobile(self, name: str) -> str:
+        raw = self.cleaned_data.get(name, "")
+        return normalize_mobile(raw) if raw else ""
+
+    def clean_recipient_phone(self) -> str:
+        return self._clean_mobile("recipient_phone")
+
+    def clean_postcode(self) -> str:
+        postcode = self.cleaned_data.get("postcode", "").strip()
+        if postcode and not (postcode.isascii() and postcode.isdigit() and len(postcode) == 5):
+            raise ValidationError(_("A postcode has exactly 5 digits."), code="postcode")
+        return postcode
+
+
+DELIVERY_WIDGETS = {
+    "postcode": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 5}),
+    "recipient_phone": forms.TextInput(attrs={"inputmode": "tel"}),
+}
+
+
+class OrderForm(DeliveryCleaning, forms.ModelForm):
     """Every field optional here: drafts save half-done answers. What a complete form needs
     is decided by orders.services.missing_fields when the customer submits.
 
@@ -28,8 +51,7 @@ class OrderForm(forms.ModelForm):
         widgets = {
             "join_type": forms.RadioSelect,
             "plan": forms.RadioSelect,
-            "postcode": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 5}),
-            "recipient_phone": forms.TextInput(attrs={"inputmode": "tel"}),
+            **DELIVERY_WIDGETS,
             "port_in_number": forms.TextInput(attrs={"inputmode": "tel"}),
         }
 
@@ -48,21 +70,8 @@ class OrderForm(forms.ModelForm):
             for name in ADDRESS_FIELDS:
                 del self.fields[name]
 
-    def _clean_mobile(self, name: str) -> str:
-        raw = self.cleaned_data.get(name, "")
-        return normalize_mobile(raw) if raw else ""
-
-    def clean_recipient_phone(self) -> str:
-        return self._clean_mobile("recipient_phone")
-
     def clean_port_in_number(self) -> str:
         return self._clean_mobile("port_in_number")
-
-    def clean_postcode(self) -> str:
-        postcode = self.cleaned_data.get("postcode", "").strip()
-        if postcode and not (postcode.isascii() and postcode.isdigit() and len(postcode) == 5):
-            raise ValidationError(_("A postcode has exactly 5 digits."), code="postcode")
-        return postcode
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -94,3 +103,19 @@ class OrderForm(forms.ModelForm):
             for name, value in self.cleaned_data.items()
             if name in self.fields and name not in self.errors
         }
+
+
+class DeliveryAddressForm(DeliveryCleaning, forms.ModelForm):
+    """A received order's new delivery address: the order form's delivery fields with its
+    rules. Every field optional here, as on the order form: what a delivery needs is
+    judged by orders.services.missing_fields, with the submit's messages."""
+
+    class Meta:
+        model = Order
+        fields = ADDRESS_FIELDS
+        widgets = DELIVERY_WIDGETS
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False

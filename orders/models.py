@@ -1,3 +1,4 @@
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -74,6 +75,19 @@ class Carrier(models.TextChoices):
     KT = "kt", "KT"
     LGU = "lgu", "LG U+"
     MVNO = "mvno", _("Budget carrier (MVNO)")
+
+
+# Where and to whom a courier delivers: asked only for courier and dawn delivery (the order
+# form asks them; orders.services.address changes them while the order is received).
+ADDRESS_FIELDS = [
+    "recipient_name",
+    "recipient_phone",
+    "postcode",
+    "address_line1",
+    "address_line2",
+    "delivery_note",
+]
+DRAFT_FIELDS = ["plan", "join_type", "port_in_carrier", "port_in_number", *ADDRESS_FIELDS]
 
 
 class OrderQuerySet(models.QuerySet):
@@ -252,3 +266,39 @@ class OrderTransition(ActedBy):
     def __str__(self) -> str:
         # The labels, not the stored values: admin shows this on every history row.
         return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
+
+
+class OrderAddressChange(ActedBy):
+    """One row per change of a received order's delivery address (orders.services.address):
+    which fields changed, the delivery details before and after, by whom and why. Personal
+    data: admin shows them masked. Append-only, and the database refuses an address change
+    once preparation has started (migration 0010)."""
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="address_changes", verbose_name=_("order")
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    changed = ArrayField(
+        models.CharField(max_length=32), verbose_name=_("changed fields"), default=list
+    )
+    before = models.JSONField(_("before"))
+    after = models.JSONField(_("after"))
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("delivery address change")
+        verbose_name_plural = _("delivery address changes")
+        ordering = ["at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(changed__len__gt=0), name="order_address_change_changes"
+            ),
+            models.CheckConstraint(
+                condition=Q(actor_kind__in=["customer", "staff"]),
+                name="order_address_change_by_customer_or_staff",
+            ),
+            *ActedBy.constraints("order_address_change"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order}: {', '.join(self.changed)}"

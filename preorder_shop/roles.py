@@ -60,6 +60,7 @@ ORDER_OPERATIONS = Role(
         # Orders and their history; every forward move (fulfillment/order_admin.py).
         "orders.view_order",
         "orders.view_ordertransition",
+        "orders.view_orderaddresschange",
         "orders.transition_order",
         "orders.view_rateplan",
         # What the orders belong to (lists and filters).
@@ -87,11 +88,15 @@ SUPPORT_AGENTS = Role(
         "support.tickethistory",
         "orders.order",
         "orders.ordertransition",
+        "orders.orderaddresschange",
         "reservations.reservation",
         "reservations.reservationchange",
         "preorder_shop.customer",
         "preorder_shop.outboxmessage",
     )
+    # Changing a received order's delivery address for the customer (orders.services.address,
+    # the admin's "Change delivery address"): the history row it adds is the permission.
+    | _perms("orders.add_orderaddresschange")
     # Working tickets, through support.services' doors (the reply and queue tools come with
     # the support desk's part 2): a status move is "change ticket", a reply "add message".
     | _perms("support.change_ticket", "support.add_ticketmessage")
@@ -133,6 +138,7 @@ AUDITORS = Role(
         "orders.rateplan",
         "orders.order",
         "orders.ordertransition",
+        "orders.orderaddresschange",
         "fulfillment.stocklot",
         "fulfillment.allocation",
         "fulfillment.orderhold",

@@ -1,13 +1,14 @@
 """Every write to orders, by concern: the state machine and its executor (machine), the
 customer's order-form steps (order_form), moves of many orders at once (batch), and the
-notification each move sends (notices). Callers import from here."""
+notification each move sends (notices), and the delivery address's change while an order
+is received (address). Callers import from here."""
 
+from ..models import ADDRESS_FIELDS, DRAFT_FIELDS
+from .address import address_change_refusal, change_delivery_address
 from .batch import BATCH_MOVES, close_order_window, expire_drafts, transition_many
 from .machine import TRANSITIONS, Actor, Move, allowed_targets, transition
 from .notices import order_page_path
 from .order_form import (
-    ADDRESS_FIELDS,
-    DRAFT_FIELDS,
     cancel_by_customer,
     customer_may_cancel,
     discard_draft,
@@ -25,8 +26,10 @@ __all__ = [
     "TRANSITIONS",
     "Actor",
     "Move",
+    "address_change_refusal",
     "allowed_targets",
     "cancel_by_customer",
+    "change_delivery_address",
     "close_order_window",
     "customer_may_cancel",
     "discard_draft",

@@ -30,7 +30,7 @@ from ..exceptions import (
     OrderWindowNotOpen,
     ReservationNotActive,
 )
-from ..models import Order, OrderStatus
+from ..models import DRAFT_FIELDS, Order, OrderStatus
 from .machine import Actor, _illegal_message, allowed_targets, transition
 from .notices import notify
 
@@ -74,18 +74,6 @@ def open_draft(
         if live is not None:
             return live
         return Order.objects.create(reservation=locked, created_at=now, updated_at=now)
-
-
-# Where and to whom a courier delivers: asked only for courier and dawn delivery.
-ADDRESS_FIELDS = [
-    "recipient_name",
-    "recipient_phone",
-    "postcode",
-    "address_line1",
-    "address_line2",
-    "delivery_note",
-]
-DRAFT_FIELDS = ["plan", "join_type", "port_in_carrier", "port_in_number", *ADDRESS_FIELDS]
 
 
 def save_draft(

@@ -8,8 +8,10 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
-from orders.models import Order, OrderStatus, OrderTransition
+from orders import services
+from orders.models import ADDRESS_FIELDS, Order, OrderStatus, OrderTransition
 from orders.tests.factories import order_of
+from preorder_shop.actors import Actor
 from tests.admin_client import ORDER_CHANGELIST as CHANGELIST
 from tests.admin_client import make_staff
 from tests.pages import text
@@ -95,7 +97,11 @@ def test_order_list_renders_and_filters_by_age(ops):
 
 def test_order_list_masks_names_and_phones(ops):
     order = order_of("+821098765432", "김민수")
-    Order.objects.filter(pk=order.pk).update(recipient_name="박서준")
+    services.change_delivery_address(
+        order=order,
+        actor=Actor.customer(),
+        **{**{name: getattr(order, name) for name in ADDRESS_FIELDS}, "recipient_name": "박서준"},
+    )
     page = text(ops.get(reverse(CHANGELIST)))
     assert order.number in page
     assert "김*수 010-****-5432" in page
