@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from orders import api as orders_api
 from reservations import api as reservations_api
+from support import api as support_api
 
 from . import api_signin, health, views, webfiles
 from .api import api
@@ -14,6 +15,7 @@ from .api import api
 api.add_router("/auth", api_signin.router)
 api.add_router("/campaigns", reservations_api.router)
 api.add_router("", orders_api.router)
+api.add_router("", support_api.router)
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -31,6 +33,7 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("couriers/", include("fulfillment.urls")),
     path("help/", include("support.board_urls")),
+    path("", include("support.urls")),
 ]
 
 # Error pages of our own (preorder_shop.errors); the JSON API answers JSON. A store that

@@ -6,6 +6,7 @@ class SupportConfig(AppConfig):
     name = "support"
 
     def ready(self) -> None:
-        from . import panels
+        from . import link_panels, panels
 
         panels.register()
+        link_panels.register()

@@ -304,6 +304,15 @@ NOT_STAFF = {
     "fulfillment:courier_webhook",
     # "This answered my question" on the ticket form's help articles (support/board_urls.py).
     "help:deflect",
+    # The support desk's customer pages (issue 14): signed-in customers', and the
+    # signed-out contact form.
+    "support:support_home",
+    "support:contact",
+    "support:contact_sent",
+    "support:my_tickets",
+    "support:ticket_new",
+    "support:ticket_detail",
+    "support:ticket_reply",
     # The API (issue 13): customers' tokens only, never a staff sign-in.
     "api:api-root",
     "api:openapi-json",
@@ -328,6 +337,11 @@ NOT_STAFF = {
     "api:order_form_submit",
     "api:order_form_discard",
     "api:order_status",
+    "api:tickets",
+    "api:ticket",
+    "api:ticket_open",
+    "api:ticket_reply",
+    "api:support_contact",
 }
 
 
