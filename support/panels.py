@@ -58,11 +58,12 @@ def ticket_form_articles(*, category: str = "", **_page) -> dict | None:
     return {"articles": found, "attempt": articles.new_attempt()}
 
 
-def status_notices(*, order: Order, **_objects) -> list[dict]:
+def status_notices(*, order: Order, loaded: list[dict], **_objects) -> list[dict]:
     """An order status's `notices` (the API's): the notices shown now to this order's
     customer, in the active language, as {"severity", "title", "text", "starts_at",
-    "ends_at"} (ISO 8601); [] when there are none or the order is over."""
-    return [notice.as_json() for notice in site_notices.active_for_order(order)]
+    "ends_at"} (ISO 8601); [] when there are none or the order is over. `loaded`: what
+    site_notices.ORDER_NOTICES_SQL read in the status's own statement."""
+    return [notice.as_json() for notice in site_notices.notices_from_json(loaded)]
 
 
 def register() -> None:
@@ -72,4 +73,4 @@ def register() -> None:
     add_panel("support_page", template=NOTICES, context=support_page_notices, order=10)
     add_panel("ticket_form", template=NOTICES, context=ticket_form_notices, order=10)
     add_panel("ticket_form", template=ARTICLES, context=ticket_form_articles, order=20)
-    add_fact("order_status", "notices", status_notices)
+    add_fact("order_status", "notices", status_notices, sql=site_notices.ORDER_NOTICES_SQL)

@@ -20,7 +20,7 @@ from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from orders.models import Order
+from orders.models import CLOSED_STATUSES, Order
 from reservations.models import HOLDING_STATUSES, Reservation
 
 from .models import Notice, NoticeSeverity
@@ -137,6 +137,46 @@ def active_for_reservation(
 
 def active_for_order(order: Order, *, now=None, language=None) -> list[ShownNotice]:
     return active_for_reservation(order.reservation, order=order, now=now, language=language)
+
+
+_BILINGUAL = ("title_ko", "body_ko", "title_en", "body_en")
+_RANK = " ".join(
+    f"WHEN '{severity}' THEN {rank}"
+    for severity, rank in ((NoticeSeverity.CRITICAL, 2), (NoticeSeverity.WARNING, 1))
+)
+_HOLDING = ", ".join(f"'{status}'" for status in HOLDING_STATUSES)
+_CLOSED = ", ".join(f"'{status}'" for status in CLOSED_STATUSES)
+
+# active_for_order inside an order status's own statement (orders.status_load: o is the
+# order, r its reservation), so a status poll reads its notices without a query of its
+# own: the same rows in the same order, as JSON for notices_from_json.
+ORDER_NOTICES_SQL = f"""
+SELECT coalesce(json_agg(json_build_object(
+           'id', n.id, 'severity', n.severity, 'starts_at', n.starts_at,
+           'ends_at', n.ends_at, {", ".join(f"'{f}', n.{f}" for f in _BILINGUAL)})
+           ORDER BY CASE n.severity {_RANK} ELSE 0 END DESC, n.starts_at DESC, n.id DESC),
+           '[]')
+  FROM support_notice n
+ WHERE (r.status IN ({_HOLDING}) OR o.status NOT IN ({_CLOSED}))
+   AND n.campaign_id = r.campaign_id AND n.published
+   AND n.starts_at <= now() AND n.ends_at > now()
+   AND ((n.variant_id IS NULL AND n.fulfilment = '')
+        OR n.variant_id = r.variant_id OR n.fulfilment = r.fulfilment)
+"""  # noqa: S608 (constants only)
+
+
+def notices_from_json(rows: list[dict], *, language: str | None = None) -> list[ShownNotice]:
+    notices = [
+        Notice(
+            pk=row["id"],
+            severity=row["severity"],
+            starts_at=dt.datetime.fromisoformat(row["starts_at"]),
+            ends_at=dt.datetime.fromisoformat(row["ends_at"]),
+            **{field: row[field] for field in _BILINGUAL},
+        )
+        for row in rows
+    ]
+    return _shown(notices, language)
 
 
 def active_in_campaign(
