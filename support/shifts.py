@@ -3,8 +3,9 @@
 not staffed, and "24:00" ends a shift at midnight. Nobody is turned away off shift (tickets
 open around the clock); the acknowledgement says when people are back.
 
-Every question is answered from `staffed_period(day)`, the one place that knows a day's
-hours, so holidays and launch-week hours (issue 15) change that function only.
+Every question (on_shift, next_staffed, staffed_before) is answered from
+`staffed_period(day)`, the one place that knows a day's hours, so holidays and launch-week
+hours (issue 15) change that function only.
 """
 
 import datetime as dt
@@ -45,6 +46,25 @@ def next_staffed(now: dt.datetime) -> dt.datetime | None:
             continue
         return max(period[0], now)
     return None
+
+
+def staffed_before(now: dt.datetime, *, hours: float) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The last `hours` of staffed time up to `now`, newest first, as (start, end) pieces:
+    what a rate "per staffed hour" is measured over (at 03:00 on a Sunday, Friday's last
+    hours). Shorter if the look-back finds fewer staffed hours."""
+    left, pieces = dt.timedelta(hours=hours), []
+    today = now.astimezone(desk_zone()).date()
+    for offset in range(LOOK_AHEAD_DAYS + 1):
+        period = staffed_period(today - dt.timedelta(days=offset))
+        if period is None or period[0] >= now:
+            continue
+        end = min(period[1], now)
+        start = max(period[0], end - left)
+        pieces.append((start, end))
+        left -= end - start
+        if not left:
+            break
+    return pieces
 
 
 def _at(day: dt.date, clock: str, zone: ZoneInfo) -> dt.datetime:

@@ -18,6 +18,7 @@ from preorder_shop.phone import normalize_mobile
 from reservations.models import Reservation
 
 from .. import machine
+from ..acknowledgement import queue_acknowledgement, queue_contact_acknowledgement
 from ..exceptions import (
     ContactNameRequired,
     InvalidContactPhone,
@@ -79,6 +80,10 @@ def open_ticket(
     second waits, then sees the first's committed ticket and adds to it. Openings about
     nothing in particular are never duplicates, and a repeated key is caught by the unique
     (customer, idempotency_key) index.
+
+    A new ticket's acknowledgement is queued in the same transaction (support.acknowledgement);
+    an addition to an open ticket gets none: the page shows the ticket it went to, whose number
+    and status the first acknowledgement gave, and a second SMS would only repeat it.
     """
     now = now or timezone.now()
     body = clean_body(body)
@@ -114,8 +119,7 @@ def open_ticket(
         if ticket is None:  # the same key won a parallel race: that submission's answer
             return _opened_with_key(customer, idempotency_key)
         _first_message(ticket, body, now)
-        # Issue 14, item 2: the acknowledgement (ticket number, the live status of the
-        # linked order, the expected first reply) is queued here, in this transaction.
+        queue_acknowledgement(ticket=ticket)
     return Opened(ticket, created=True)
 
 
@@ -157,7 +161,7 @@ def open_contact_ticket(
                 customer=None, contact_phone=phone, idempotency_key=idempotency_key
             )
         _first_message(ticket, body, now)
-        # Issue 14, item 2: the acknowledgement, at most one per number per hour.
+        queue_contact_acknowledgement(ticket=ticket, now=now)
     return ticket
 
 

@@ -6,6 +6,7 @@ import uuid
 
 from preorder_shop.models import OutboxMessage
 from support import services
+from support.acknowledgement import ACK_TEMPLATES
 from support.models import Ticket, TicketCategory
 
 NOW = dt.datetime(2026, 9, 20, 3, 0, tzinfo=dt.UTC)  # a Sunday, 12:00 in Seoul
@@ -15,7 +16,7 @@ HOUR = dt.timedelta(hours=1)
 def outbox(ticket: Ticket, *, acks: bool = True) -> list[OutboxMessage]:
     """The ticket's outbox rows, oldest first; without its acknowledgement if acks=False."""
     rows = OutboxMessage.objects.filter(reference=f"ticket:{ticket.pk}").order_by("pk")
-    return list(rows if acks else rows.exclude(template_key__startswith="support.ack"))
+    return list(rows if acks else rows.exclude(template_key__in=ACK_TEMPLATES))
 
 
 def about_order(order, **kwargs) -> services.Opened:

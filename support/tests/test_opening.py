@@ -66,7 +66,10 @@ def test_a_signed_in_customer_opens_a_verified_ticket_about_their_order():
         (AuthorKind.CUSTOMER, "제 폰은 어디에 있나요?")
     ]
     assert not ticket.history.exists()
-    assert outbox(ticket) == []  # the acknowledgement is the next step of issue 14
+    assert [(m.channel, m.template_key) for m in outbox(ticket)] == [
+        ("sms", "support.ack"),
+        ("email", "support.ack"),
+    ]  # the acknowledgement: support/tests/test_acknowledgement.py
 
 
 def test_the_same_submission_twice_is_one_ticket_with_one_message():
