@@ -177,6 +177,11 @@ class OrderStatusView:
         """Fulfilment's fact (fulfillment.delivery_panels): null while no unit is held."""
         return dict(self.facts.extra).get("expected_delivery")
 
+    @property
+    def notices(self) -> list[dict]:
+        """Support's fact (support.panels): the notices that concern the order now."""
+        return dict(self.facts.extra).get("notices", [])
+
 
 def status_view(facts: StatusFacts) -> OrderStatusView:
     """Words for the facts; reads nothing but them."""

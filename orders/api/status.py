@@ -42,6 +42,14 @@ class ExpectedDeliveryOut(Schema):
     text: str = Field(description="The page's words, labelled as expected.")
 
 
+class NoticeOut(Schema):
+    severity: str = Field(description="info, warning or critical")
+    title: str
+    text: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+
 class StatusOut(Schema):
     order_number: str
     reservation_number: str
@@ -58,6 +66,9 @@ class StatusOut(Schema):
         description="Once a unit is held for the order; null before."
     )
     standing: StandingOut | None = Field(description="Place in line while the order is live.")
+    notices: list[NoticeOut] = Field(
+        description="The shop's notices that concern this order now, most severe first."
+    )
     actions: ActionsOut = Field(description="What the customer may do now (the page's buttons).")
     poll_interval: int = Field(
         description="Seconds to wait before asking again (also the Poll-Interval header)."
@@ -80,6 +91,7 @@ def _body(view: selectors.OrderStatusView) -> dict:
         "next_step": view.next_step,
         "expected_delivery": view.expected_delivery,
         "standing": standing_out(facts.standing),
+        "notices": view.notices,
         "actions": dataclasses.asdict(facts.actions),
         "poll_interval": facts.poll_interval,
     }

@@ -49,3 +49,20 @@ def test_the_polled_notices_are_the_pages_notices(language):
             assert status_notices(order) == expected, order.reservation
             shown_somewhere += bool(expected)
     assert shown_somewhere  # the comparison is not between two empty lists only
+
+
+def test_the_api_status_carries_the_notices_and_a_new_one_changes_its_etag():
+    from orders.tests.api import status_url, token_client
+
+    order = order_in(OrderStatus.RECEIVED)
+    api = token_client(order.reservation.customer, HTTP_ACCEPT_LANGUAGE="en")
+    before = api.get(status_url(order.number))
+    assert before.json()["notices"] == []
+
+    notice(order.reservation.campaign, severity=NoticeSeverity.WARNING)
+    after = api.get(status_url(order.number), HTTP_IF_NONE_MATCH=before["ETag"])
+
+    assert after.status_code == 200
+    assert [(n["severity"], n["title"]) for n in after.json()["notices"]] == [
+        ("warning", "Delivery delay")
+    ]
