@@ -1,0 +1,193 @@
+"""A delivery address change racing the move to preparing (orders.services.address against
+fulfillment.services.moves.start_preparing): real threads, each with its own PostgreSQL
+connection. Exactly one order of events wins, and an address is never changed, nor a change
+recorded, on an order that is already being prepared.
+
+The first two tests force each order with a lock as the gate (no sleeping): one side holds
+its transaction open at an advisory lock while the other is started and waits for the
+order's row. The third runs both at once for many orders, in whichever order they land."""
+
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+from django.db import connection, transaction
+
+from fulfillment.services import moves
+from orders import services
+from orders.exceptions import AddressBeingPrepared
+from orders.models import ADDRESS_FIELDS, Order, OrderAddressChange, OrderStatus
+from orders.tests.factories import give_unit, order_in
+from preorder_shop.actors import Actor
+from preorder_shop.models import OutboxMessage
+from tests.concurrency import run_at_once
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+S = OrderStatus
+GATE = 7_114_014  # an advisory lock key of this test only
+NEW_ADDRESS = {
+    "recipient_name": "김영희",
+    "recipient_phone": "+821098765432",
+    "postcode": "06236",
+    "address_line1": "서울특별시 강남구 테헤란로 152",
+    "address_line2": "12층",
+    "delivery_note": "",
+}
+
+
+def execute(sql: str, params=None) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+class InThread:
+    """Run `call` in a thread on its own connection; `pid` is that connection's backend."""
+
+    def __init__(self, call: Callable[[], object]) -> None:
+        self.call, self.pid, self.result = call, None, None
+        self.started = threading.Event()
+        self.thread = threading.Thread(target=self._run)
+        self.thread.start()
+        assert self.started.wait(30), "the thread did not start"
+
+    def _run(self) -> None:
+        try:
+            self.pid = execute("SELECT pg_backend_pid()")[0][0]
+            self.started.set()
+            self.result = self.call()
+        except Exception as exc:  # the test inspects it
+            self.result = exc
+        finally:
+            self.started.set()
+            connection.close()
+
+    def waiting_or_done(self) -> bool:
+        if not self.thread.is_alive():
+            return True
+        return execute(
+            "SELECT EXISTS (SELECT FROM pg_locks WHERE pid = %s AND NOT granted)", [self.pid]
+        ) == [(True,)]
+
+    def join(self) -> object:
+        self.thread.join(60)
+        assert not self.thread.is_alive(), "a thread hung"
+        return self.result
+
+
+def until(condition: Callable[[], bool], what: str) -> None:
+    """Poll until `condition` holds (a lock wait shows in pg_locks at once); fail after 30 s."""
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, f"never: {what}"
+        time.sleep(0.005)
+
+
+def a_received_order_with_a_unit() -> Order:
+    order = order_in(S.RECEIVED)
+    give_unit(order.reservation)
+    return order
+
+
+def change(order_pk: int) -> Callable[[], object]:
+    def call():
+        order = Order.objects.select_related("reservation").get(pk=order_pk)
+        return services.change_delivery_address(order=order, actor=Actor.customer(), **NEW_ADDRESS)
+
+    return call
+
+
+def prepare(order_pk: int) -> Callable[[], object]:
+    def call():
+        order = Order.objects.select_related("reservation").get(pk=order_pk)
+        return moves.start_preparing(order=order, actor=Actor.worker("pipeline"))
+
+    return call
+
+
+def at_the_gate(call: Callable[[], object]) -> Callable[[], object]:
+    """`call`, then wait at the gate before its transaction commits."""
+
+    def held():
+        with transaction.atomic():
+            result = call()
+            execute("SELECT pg_advisory_xact_lock(%s)", [GATE])
+        return result
+
+    return held
+
+
+def race(first: Callable[[], object], second: Callable[[], object]) -> tuple[object, object]:
+    """`first` does its work and is held open; `second` starts and waits for the order's
+    row; then the gate opens."""
+    execute("SELECT pg_advisory_lock(%s)", [GATE])
+    try:
+        held = InThread(at_the_gate(first))
+        until(held.waiting_or_done, "the first reaches the gate")
+        waiting = InThread(second)
+        until(waiting.waiting_or_done, "the second waits for the order's row")
+    finally:
+        execute("SELECT pg_advisory_unlock(%s)", [GATE])
+    return held.join(), waiting.join()
+
+
+def address_of(order: Order) -> dict:
+    return {name: getattr(order, name) for name in ADDRESS_FIELDS}
+
+
+def assert_never_changed_while_preparing(order: Order) -> None:
+    """Every recorded change happened before preparation started, and the order's address
+    is the last change's (or the submitted one's, with none)."""
+    order.refresh_from_db()
+    rows = list(OrderAddressChange.objects.filter(order=order))
+    if order.preparing_at is not None:
+        assert all(row.at <= order.preparing_at for row in rows)
+    if rows:
+        assert address_of(order) == rows[-1].after
+    notices = OutboxMessage.objects.filter(
+        reference=f"order:{order.pk}", template_key="order.address_changed"
+    )
+    assert notices.count() == len(rows)
+
+
+def test_a_change_in_progress_is_waited_for_by_the_move_to_preparing():
+    order = a_received_order_with_a_unit()
+
+    changed, prepared = race(change(order.pk), prepare(order.pk))
+
+    assert isinstance(changed, OrderAddressChange)
+    assert isinstance(prepared, Order) and prepared.status == S.PREPARING
+    order.refresh_from_db()
+    assert address_of(order) == NEW_ADDRESS  # the parcel goes to the new address
+    assert_never_changed_while_preparing(order)
+
+
+def test_a_move_to_preparing_in_progress_refuses_the_change_that_waited_for_it():
+    order = a_received_order_with_a_unit()
+    submitted = address_of(order)
+
+    prepared, changed = race(prepare(order.pk), change(order.pk))
+
+    assert isinstance(prepared, Order) and prepared.status == S.PREPARING
+    assert isinstance(changed, AddressBeingPrepared), changed  # a clean refusal, not a 500
+    order.refresh_from_db()
+    assert address_of(order) == submitted
+    assert not OrderAddressChange.objects.filter(order=order).exists()
+    assert_never_changed_while_preparing(order)
+
+
+def test_changes_and_moves_at_once_each_end_in_one_of_the_two_outcomes():
+    orders = [a_received_order_with_a_unit() for _ in range(12)]
+    calls = [call for order in orders for call in (change(order.pk), prepare(order.pk))]
+
+    results = run_at_once(calls)
+
+    pairs = zip(results[::2], results[1::2], strict=True)
+    for order, (changed, prepared) in zip(orders, pairs, strict=True):
+        assert isinstance(prepared, Order) and prepared.status == S.PREPARING, prepared
+        assert isinstance(changed, (OrderAddressChange, AddressBeingPrepared)), changed
+        recorded = OrderAddressChange.objects.filter(order=order).count()
+        assert recorded == (1 if isinstance(changed, OrderAddressChange) else 0)
+        assert_never_changed_while_preparing(order)
