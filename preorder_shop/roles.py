@@ -100,6 +100,20 @@ SUPPORT_AGENTS = Role(
     # Working tickets, through support.services' doors (the reply and queue tools come with
     # the support desk's part 2): a status move is "change ticket", a reply "add message".
     | _perms("support.change_ticket", "support.add_ticketmessage")
+    # The ticket form's help articles and the notices (issue 14): written and published by
+    # support; messaging a notice's customers is its own permission (a preview, then one
+    # SMS per affected customer). Deleting either is an Administrator's; deflections are
+    # only read.
+    | _perms(
+        "support.view_helparticle",
+        "support.add_helparticle",
+        "support.change_helparticle",
+        "support.view_notice",
+        "support.add_notice",
+        "support.change_notice",
+        "support.message_customers",
+        "support.view_deflection",
+    )
     # Calling a customer back: the "Call" link dials the number without showing it, and
     # the call is recorded in the personal-data access log.
     | _perms("preorder_shop.call_customer"),
@@ -151,6 +165,9 @@ AUDITORS = Role(
         "support.ticket",
         "support.ticketmessage",
         "support.tickethistory",
+        "support.helparticle",
+        "support.deflection",
+        "support.notice",
         # Staff sign-in: who tried, who has a second factor (devices without secrets).
         "staff_auth.staffsigninattempt",
         "otp_totp.totpdevice",

@@ -5,6 +5,7 @@ pages and the API; the database keeps a notice's variant within its campaign (mi
 0003's trigger)."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -102,6 +103,11 @@ class Notice(Bilingual):
 
     def __str__(self) -> str:
         return self.title_ko
+
+    def clean(self) -> None:
+        """The form's word for what the trigger refuses (migration 0003)."""
+        if self.variant_id and self.campaign_id and self.variant.campaign_id != self.campaign_id:
+            raise ValidationError({"variant": _("Choose a variant of the notice's campaign.")})
 
     @property
     def scope_label(self) -> str:
