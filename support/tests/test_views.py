@@ -7,16 +7,21 @@ import datetime as dt
 import re
 import uuid
 
+import httpx
 import pytest
+from django.conf import settings
+from django.contrib.sessions.backends.cached_db import SessionStore
 from django.utils import timezone
 
 from orders.models import OrderStatus
 from orders.tests.factories import order_in, staff_user
+from preorder_shop.customer_session import SESSION_KEY
 from preorder_shop.identifiers import TICKET_NUMBER
 from reservations.tests.factories import ReservationFactory
 from support import notices, services
 from support.models import AuthorKind, Ticket, TicketCategory, TicketMessage, TicketStatus
 from support.tests.factories import open_ticket, ticket_in
+from tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -432,3 +437,46 @@ def test_guessing_ticket_numbers_is_slowed(signed_in, customer):
     ]
     assert statuses[:20] == [404] * 20
     assert statuses[20] == 429
+
+
+# Ten presses of one form at once, over real HTTP: each its own connection to the live
+# server, each request its own database connection.
+
+
+def session_cookie(customer) -> dict:
+    session = SessionStore()
+    session[SESSION_KEY] = customer.pk
+    session.create()
+    return {settings.SESSION_COOKIE_NAME: session.session_key}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_parallel_submissions_of_one_form_over_http_make_one_ticket(live_server):
+    order = order_in(OrderStatus.RECEIVED)
+    customer = order.reservation.customer
+    cookies = session_cookie(customer)
+    with httpx.Client(base_url=live_server.url, cookies=cookies, timeout=30) as browser:
+        page = browser.get(NEW, params={"order": order.number})
+        cookies = dict(browser.cookies)
+    html = page.text
+    fields = {
+        "csrfmiddlewaretoken": re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1],
+        "category": C.WHERE_IS_MY_PHONE,
+        "subject": order.number,
+        "email": "",
+        "body": "열 번 눌렀어요",
+        "idempotency_key": re.search(r'name="idempotency_key" value="([^"]+)"', html)[1],
+    }
+
+    def press():
+        with httpx.Client(base_url=live_server.url, cookies=cookies, timeout=30) as browser:
+            response = browser.post(NEW, data=fields, headers={"Referer": live_server.url})
+            return response.status_code, response.headers.get("location")
+
+    results = run_at_once([press for _ in range(10)])
+
+    assert [r for r in results if isinstance(r, Exception)] == []
+    ticket = Ticket.objects.get(customer=customer)
+    assert set(results) == {(302, detail_path(ticket))}
+    assert ticket.messages.count() == 1
+    assert (ticket.order_id, ticket.category) == (order.pk, C.WHERE_IS_MY_PHONE)
