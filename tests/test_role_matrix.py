@@ -38,7 +38,7 @@ from preorder_shop.models import AccessKind, OneTimeCode, OutboxMessage
 from preorder_shop.operations import record_operation
 from preorder_shop.staff_auth.models import Outcome, StaffSignInAttempt
 from support import services
-from support.models import TicketCategory
+from support.models import ArticleStatus, Deflection, HelpArticle, Notice, TicketCategory
 from tests import admin_client
 
 pytestmark = pytest.mark.django_db
@@ -267,6 +267,31 @@ MATRIX = {
     "admin:support_ticket_delete": "302 403 403 403 403 403 403 403",
     "admin:support_ticket_object": "302 302 302 302 302 302 302 302",
     "admin:support_ticket_changelist!delete_selected": "302 403 403 no 403 no no no",
+    # Help articles and notices: Support agents write them (deleting an article is an
+    # Administrator's; a notice is never deleted); messaging a notice's customers is
+    # support.message_customers. Deflections are read only. Auditors read all three.
+    "admin:support_helparticle_changelist": "302 403 403 200 403 200 200 200",
+    "admin:support_helparticle_add": "302 403 403 200 403 403 200 200",
+    "admin:support_helparticle_change": "302 403 403 200 403 200 200 200",
+    "admin:support_helparticle_history": "302 403 403 200 403 200 200 200",
+    "admin:support_helparticle_delete": "302 403 403 403 403 403 200 200",
+    "admin:support_helparticle_object": "302 302 302 302 302 302 302 302",
+    "admin:support_helparticle_changelist!delete_selected": "302 403 403 no 403 no ran ran",
+    "admin:support_notice_changelist": "302 403 403 200 403 200 200 200",
+    "admin:support_notice_add": "302 403 403 200 403 403 200 200",
+    "admin:support_notice_change": "302 403 403 200 403 200 200 200",
+    "admin:support_notice_history": "302 403 403 200 403 200 200 200",
+    "admin:support_notice_delete": "302 403 403 403 403 403 403 403",
+    "admin:support_notice_object": "302 302 302 302 302 302 302 302",
+    "admin:support_notice_message": "302 403 403 200 403 403 200 200",
+    "admin:support_notice_changelist!delete_selected": "302 403 403 no 403 no no no",
+    "admin:support_deflection_changelist": "302 403 403 200 403 200 200 200",
+    "admin:support_deflection_add": "302 403 403 403 403 403 403 403",
+    "admin:support_deflection_change": "302 403 403 200 403 200 200 200",
+    "admin:support_deflection_history": "302 403 403 200 403 200 200 200",
+    "admin:support_deflection_delete": "302 403 403 403 403 403 403 403",
+    "admin:support_deflection_object": "302 302 302 302 302 302 302 302",
+    "admin:support_deflection_changelist!delete_selected": "302 403 403 no 403 no no no",
 }
 
 # Views that act on POST only, requested as a POST (with these fields, from the seeded
@@ -465,6 +490,19 @@ def seeded():
         idempotency_key=uuid.uuid4(),
     ).ticket
     services.staff_reply(ticket=ticket, staff_user=ops, body="On its way.")
+    article = HelpArticle.objects.create(
+        category=TicketCategory.CANCEL, status=ArticleStatus.PUBLISHED, title_ko="t", body_ko="b"
+    )
+    deflection = Deflection.objects.create(
+        attempt=uuid.uuid4(), category=article.category, article=article
+    )
+    notice = Notice.objects.create(
+        campaign=received.reservation.campaign,
+        title_ko="안내",
+        body_ko="내용",
+        ends_at=timezone.now() + dt.timedelta(days=1),
+        created_by=ops,
+    )
     rows = [
         Group.objects.get(name=roles.AUDITORS.name),
         ops,
@@ -487,6 +525,9 @@ def seeded():
         totp,
         recovery,
         ticket,
+        article,
+        deflection,
+        notice,
     ]
     return {type(row): row for row in rows} | {"preparing": preparing}
 
