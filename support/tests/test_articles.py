@@ -14,6 +14,7 @@ from django.utils import translation
 from preorder_shop.pages import render_panels
 from support import articles
 from support.models import ArticleStatus, Deflection, HelpArticle, TicketCategory
+from tests.concurrency import run_at_once
 from tests.pages import text
 
 pytestmark = pytest.mark.django_db
@@ -155,3 +156,21 @@ def test_without_the_csrf_token_nothing_is_counted():
 
 def test_the_button_is_post_only(client):
     assert client.get(reverse("help:deflect")).status_code == 405
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_parallel_presses_of_one_attempt_count_once():
+    answer = article()
+    attempt = attempt_of(panel(category=answer.category))
+
+    results = run_at_once(
+        [
+            lambda: articles.record_deflection(
+                attempt=attempt, article_id=answer.pk, customer=None
+            )
+            for _ in range(10)
+        ]
+    )
+
+    assert sorted(results) == [False] * 9 + [True]
+    assert Deflection.objects.count() == 1

@@ -20,6 +20,7 @@ from reservations.models import Fulfilment
 from reservations.tests.factories import CampaignFactory, ReservationFactory, VariantFactory
 from support import notice_messaging, site_notices
 from support.models import Notice, NoticeSeverity
+from tests.concurrency import run_at_once
 
 from .notice_factories import notice, world
 
@@ -266,3 +267,24 @@ def test_an_ended_notice_messages_no_one():
         publish(n, notice_messaging.preview(notice=n))
 
     assert messaged(n) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_confirmations_message_each_customer_once():
+    with transaction.atomic():  # expiring a reservation writes its history in the same commit
+        w = world()
+        n = notice(w.a, published=False)
+    counted = notice_messaging.preview(notice=n)
+    agent = staff_user("agent")
+
+    def confirm():
+        return notice_messaging.publish_and_message(
+            notice_id=n.pk, staff_user=agent, expected=counted
+        ).queued
+
+    results = run_at_once([confirm for _ in range(5)])
+
+    assert sorted(results) == [0, 0, 0, 0, counted]  # the others wait for its lock
+    assert sorted(m.recipient for m in messaged(n)) == sorted(
+        w.phones("courier_a1", "dawn_a2", "both", "english")
+    )
