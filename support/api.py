@@ -39,6 +39,8 @@ router = Router(tags=["support"])
 AUTH = TokenAuth()
 LOOKUP = {401: Problem, 404: Problem, 429: Problem}
 WITH_BODY = {400: Problem, 422: Problem}
+# The services' refusal codes, which a form's error keeps when it is the service's rule.
+SERVICE_CODES = {refusal.code for refusal in REFUSAL_FIELDS}
 
 
 def ticket_path(number: str) -> str:
@@ -344,7 +346,8 @@ class ContactOut(Schema):
     "nothing about any reservation or order. Limited per number and per client address "
     "(429 with Retry-After). 201 for a new ticket, 200 with the same one for a retry with "
     "the same Idempotency-Key. Refusals "
-    "(422, with `field`): `invalid_request` (the number or the name), `empty_message`, "
+    "(422, with `field`): `invalid_phone`, `invalid_request` (the name; the number's "
+    "characters), `empty_message`, "
     "`message_too_long`, `control_character`.",
     openapi_extra={"parameters": [_idempotency_parameter("message")]},
 )
@@ -356,8 +359,10 @@ def support_contact(request: HttpRequest, body: ContactIn):
         {"phone": body.phone, "name": body.name, "body": body.body, "idempotency_key": key}
     )
     if not form.is_valid():
-        field, errors = next(iter(form.errors.items()))
-        return problem(422, "invalid_request", errors[0], errors[0], field=field)
+        field, errors = next(iter(form.errors.as_data().items()))
+        code = errors[0].code if errors[0].code in SERVICE_CODES else "invalid_request"
+        message = str(errors[0].messages[0])
+        return problem(422, code, message, message, field=field)
     contact_limits.count_contact(phone=form.cleaned_data["phone"], client=client_key(request))
     now = timezone.now()
     try:

@@ -3,6 +3,7 @@ message, control characters, the category, whose reservation) is judged by
 support.services; the views put each refusal next to its field (REFUSAL_FIELDS)."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from preorder_shop.forms import RequestCodeForm
@@ -11,6 +12,7 @@ from . import exceptions
 from .models import TicketCategory
 from .selectors import Subject
 from .services import MAX_BODY
+from .services.cleaning import clean_body
 
 STALE = _("This form is out of date. Check your answers and send it again.")
 NOT_LISTED = _("Choose one of your reservations or orders from the list.")
@@ -35,15 +37,25 @@ def refusal_field(error: exceptions.DomainError, form: forms.Form) -> str | None
     return field if field in form.fields else None
 
 
-def _message_field() -> forms.CharField:
-    # Not required and not stripped here: the service says what an empty or overlong
-    # message is. The browser's maxlength only helps the typing.
-    return forms.CharField(
-        label=_("Your message"),
-        required=False,
-        strip=False,
-        widget=forms.Textarea(attrs={"rows": 6, "maxlength": MAX_BODY}),
-    )
+class MessageField(forms.CharField):
+    """The message, judged by the service's own rule (support.services.cleaning.clean_body)
+    here already, so a refused form names everything to fix at once, in the service's words.
+    A NUL too is the service's "control character" (not Django's own wording)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            label=_("Your message"),
+            required=False,
+            strip=False,
+            widget=forms.Textarea(attrs={"rows": 6, "maxlength": MAX_BODY}),
+        )
+        self.validators = []
+
+    def clean(self, value):
+        try:
+            return clean_body(super().clean(value))
+        except exceptions.DomainError as exc:
+            raise ValidationError(exc.message, code=exc.code) from exc
 
 
 def _key_field() -> forms.UUIDField:
@@ -80,7 +92,7 @@ class TicketForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={"invalid": exceptions.InvalidEmail.default_message},
     )
-    body = _message_field()
+    body = MessageField()
     idempotency_key = _key_field()
 
     def __init__(self, *args, subjects: list[Subject], **kwargs) -> None:
@@ -96,7 +108,7 @@ class TicketForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
-    body = _message_field()
+    body = MessageField()
     idempotency_key = _key_field()
 
 
@@ -105,5 +117,5 @@ class ContactForm(RequestCodeForm):
     name (parsed the same way, so the limits key on the number as sign-in does), and the
     message."""
 
-    body = _message_field()
+    body = MessageField()
     idempotency_key = _key_field()

@@ -1,7 +1,8 @@
 """The customer's support pages: the support page, my tickets, one ticket's conversation and
 its reply form, the ticket form, and the signed-out contact form. Thin doors: reads through
 support.selectors, writes through support.services; each refusal of theirs is shown beside
-its field, with nothing changed."""
+its field, with nothing changed. A form sent back with what to fix is the page asked for
+(200, as the sign-in form); the API answers the same refusals as 4xx problems."""
 
 import uuid
 
@@ -51,7 +52,7 @@ def _own_ticket(request: HttpRequest, number: str) -> Ticket:
 
 
 def _ticket_page(
-    request: HttpRequest, ticket: Ticket, form: ReplyForm | None = None, status: int = 200
+    request: HttpRequest, ticket: Ticket, form: ReplyForm | None = None
 ) -> HttpResponse:
     closed = selectors.reply_closed(ticket, timezone.now())
     if form is None and not closed:
@@ -68,7 +69,6 @@ def _ticket_page(
             "form": None if closed else form,
             "new_ticket_query": _about(ticket),
         },
-        status=status,
     )
 
 
@@ -97,7 +97,7 @@ def ticket_reply(request: HttpRequest, number: str) -> HttpResponse:
     ticket = _own_ticket(request, number)
     form = ReplyForm(request.POST)
     if not form.is_valid():
-        return _ticket_page(request, ticket, _fresh_key(form), status=400)
+        return _ticket_page(request, ticket, _fresh_key(form))
     try:
         services.customer_reply(
             ticket=ticket,
@@ -108,7 +108,7 @@ def ticket_reply(request: HttpRequest, number: str) -> HttpResponse:
     except DomainError as exc:
         form.add_error(refusal_field(exc, form), exc.message)
         ticket.refresh_from_db()  # a refusal may mean it closed meanwhile: show it as it is
-        return _ticket_page(request, ticket, form, status=400)
+        return _ticket_page(request, ticket, form)
     messages.success(request, _("Your reply is added to the ticket."))
     return redirect("support:ticket_detail", number=ticket.number)
 
@@ -139,7 +139,7 @@ def _choice(request: HttpRequest, subjects: list[selectors.Subject]) -> tuple[st
     return category, subject
 
 
-def _form_page(request: HttpRequest, form: TicketForm, status: int = 200) -> HttpResponse:
+def _form_page(request: HttpRequest, form: TicketForm) -> HttpResponse:
     category = form["category"].value() or ""
     subject = form.subjects.get(form["subject"].value() or "")
     context = {
@@ -157,7 +157,7 @@ def _form_page(request: HttpRequest, form: TicketForm, status: int = 200) -> Htt
         if htmx and request.htmx.target == "ticket-help"
         else "support/ticket_form.html"
     )
-    response = render(request, template, context, status=status)
+    response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
 
@@ -175,11 +175,11 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         category, subject = _choice(request, subjects)
         initial = {"category": category, "subject": subject, "idempotency_key": uuid.uuid4()}
         return _form_page(request, TicketForm(initial=initial, subjects=subjects))
-    form = TicketForm(request.POST, subjects=subjects)
     if request.POST.get("step") == SHOW:  # without JavaScript: the help for the choice
-        return _form_page(request, form)
+        return _form_page(request, TicketForm(initial=request.POST.dict(), subjects=subjects))
+    form = TicketForm(request.POST, subjects=subjects)
     if not form.is_valid():
-        return _form_page(request, _fresh_key(form), status=400)
+        return _form_page(request, _fresh_key(form))
     chosen = form.chosen_subject()
     try:
         opened = services.open_ticket(
@@ -193,7 +193,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         )
     except DomainError as exc:
         form.add_error(refusal_field(exc, form), exc.message)
-        return _form_page(request, form, status=400)
+        return _form_page(request, form)
     ticket = opened.ticket
     if opened.created:
         messages.success(
@@ -215,8 +215,8 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
 # The signed-out contact form.
 
 
-def _contact_page(request: HttpRequest, form: ContactForm, status: int = 200) -> HttpResponse:
-    return render(request, "support/contact.html", {"form": form}, status=status)
+def _contact_page(request: HttpRequest, form: ContactForm) -> HttpResponse:
+    return render(request, "support/contact.html", {"form": form})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -225,7 +225,7 @@ def contact(request: HttpRequest) -> HttpResponse:
         return _contact_page(request, ContactForm(initial={"idempotency_key": uuid.uuid4()}))
     form = ContactForm(request.POST)
     if not form.is_valid():
-        return _contact_page(request, _fresh_key(form), status=400)
+        return _contact_page(request, _fresh_key(form))
     try:
         contact_limits.count_contact(phone=form.cleaned_data["phone"], client=client_key(request))
     except RateLimited as exc:
@@ -242,7 +242,7 @@ def contact(request: HttpRequest) -> HttpResponse:
         )
     except DomainError as exc:
         form.add_error(refusal_field(exc, form), exc.message)
-        return _contact_page(request, form, status=400)
+        return _contact_page(request, form)
     # Post, then redirect: a reload of the answer does not send the form again.
     request.session[CONTACT_SENT] = ticket.number
     return redirect("support:contact_sent")

@@ -267,16 +267,17 @@ def test_the_contact_form_opens_an_unverified_ticket_and_says_nothing_about_orde
 
 
 @pytest.mark.parametrize(
-    ("fields", "field"),
+    ("fields", "field", "code"),
     [
-        ({"phone": "02-123-4567"}, "phone"),
-        ({"phone": "\x00"}, "phone"),
-        ({"name": ""}, "name"),
-        ({"name": "가" * 51}, "name"),
+        ({"phone": "02-123-4567"}, "phone", "invalid_phone"),
+        ({"phone": "\x00"}, "phone", "invalid_request"),
+        ({"name": ""}, "name", "invalid_request"),
+        ({"name": "가" * 51}, "name", "invalid_request"),
+        ({"body": "\x1b"}, "body", "control_character"),
     ],
 )
-def test_contact_refusals_name_the_field(fields, field):
-    body = assert_problem(contact({**CONTACT, **fields}), 422, "invalid_request")
+def test_contact_refusals_name_the_field(fields, field, code):
+    body = assert_problem(contact({**CONTACT, **fields}), 422, code)
     assert body["field"] == field
     assert not Ticket.objects.exists()
 

@@ -214,7 +214,7 @@ def test_a_duplicate_within_24_hours_shows_the_open_ticket_with_the_message_adde
         ({"body": ""}, "body", "Write your message."),
         ({"body": "   \n "}, "body", "Write your message."),
         ({"body": "가" * 5001}, "body", "A message can be at most 5,000 characters long."),
-        ({"body": "안녕\x00하세요"}, "body", "Null characters are not allowed."),
+        ({"body": "안녕\x00하세요"}, "body", "The text contains an invisible control character."),
         ({"body": "bell\x07"}, "body", "The text contains an invisible control character."),
         ({"email": "not-an-address"}, "email", "Enter a valid e-mail address, or leave it empty."),
         ({"email": "a\x00@b.kr"}, "email", ""),
@@ -229,7 +229,7 @@ def test_each_refusal_is_shown_beside_its_field_and_opens_nothing(
 
     refused = signed_in.post(NEW, form(page, **fields))
 
-    assert refused.status_code == 400
+    assert refused.status_code == 200
     html = refused.content.decode()
     # The error is inside the field's own block, right after it.
     block = html.split(f'name="{field}"', 1)[1].split('<div class="field', 1)[0]
@@ -243,7 +243,7 @@ def test_another_customers_order_posted_as_the_subject_is_refused_without_a_word
 ):
     theirs = order_in(OrderStatus.SHIPPED)
     refused = signed_in.post(NEW, form(signed_in.get(NEW), subject=theirs.number))
-    assert refused.status_code == 400
+    assert refused.status_code == 200
     assert "Choose one of your reservations or orders from the list." in text(refused)
     assert "Shipped" not in text(refused)
     assert not Ticket.objects.exists()
@@ -263,7 +263,7 @@ def test_garbled_posts_never_fail_the_server(signed_in, customer, fields):
     page = signed_in.get(NEW)
     data = {} if fields == {} else form(page, **fields)
     response = signed_in.post(NEW, data)
-    assert response.status_code in (302, 400)
+    assert response.status_code in (200, 302)
     assert Ticket.objects.count() <= 1
 
 
@@ -271,7 +271,7 @@ def test_a_stale_form_gets_a_new_key_and_keeps_what_was_typed(signed_in, custome
     refused = signed_in.post(
         NEW, form(signed_in.get(NEW), idempotency_key="", body="그대로 남아야 해요")
     )
-    assert refused.status_code == 400
+    assert refused.status_code == 200
     assert "This form is out of date." in text(refused)
     assert "그대로 남아야 해요" in text(refused)
     uuid.UUID(key_of(refused))
@@ -387,7 +387,7 @@ def test_after_7_days_the_page_says_closed_and_offers_a_new_ticket(signed_in, cu
     assert f'href="{NEW}?category=cancel&amp;order={order.number}"' in html
     reply = {"body": "열어주세요", "idempotency_key": str(uuid.uuid4())}
     refused = signed_in.post(detail_path(ticket) + "reply/", reply)
-    assert refused.status_code == 400
+    assert refused.status_code == 200
     assert "This ticket is closed" in text(refused)
     assert not ticket.messages.filter(body="열어주세요").exists()
 
@@ -402,7 +402,7 @@ def test_a_refused_reply_says_why_beside_the_field_and_adds_nothing(signed_in, c
 
     refused = signed_in.post(detail_path(ticket) + "reply/", data)
 
-    assert refused.status_code == 400
+    assert refused.status_code == 200
     assert 'role="alert"' in refused.content.decode()
     assert ticket.messages.count() == 2  # the first message and the staff reply
     ticket.refresh_from_db()
