@@ -41,4 +41,9 @@ urlpatterns = [
     ),
     path("my/orders/<order_number:number>/", views.order_detail, name="order_detail"),
     path("my/orders/<order_number:number>/cancel/", views.order_cancel, name="order_cancel"),
+    path(
+        "my/orders/<order_number:number>/delivery-address/",
+        views.order_address,
+        name="order_address",
+    ),
 ]

@@ -18,9 +18,15 @@ from reservations.models import Fulfilment, Reservation
 from reservations.selectors import customer_reservations, queue_standing, reservation_timeline
 
 from . import selectors, services
-from .exceptions import FestivalDrawPending, IncompleteOrder, OrderNotCancellable
-from .forms import OrderForm
-from .models import Order, OrderStatus
+from .exceptions import (
+    AddressNotChangeable,
+    FestivalDrawPending,
+    IncompleteOrder,
+    InvalidAddress,
+    OrderNotCancellable,
+)
+from .forms import DeliveryAddressForm, OrderForm
+from .models import ADDRESS_FIELDS, Order, OrderStatus
 
 
 def _own_reservation(request: HttpRequest, number: str) -> Reservation:
@@ -269,10 +275,15 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     order = _own_order(request, number)
     facts = selectors.status_facts(order)
     if not request.htmx:
+        refusal = services.address_change_refusal(order)
         response = render(
             request,
             "orders/order_detail.html",
-            {"view": selectors.status_view(facts), "order": order},
+            {
+                "view": selectors.status_view(facts),
+                "order": order,
+                "address_refusal": refusal.message if refusal else "",
+            },
         )
         patch_vary_headers(response, STATUS_VARY)
         return response
@@ -307,3 +318,41 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
     return _confirmation(
         request, "orders/confirm_order_cancel.html", {"plan": plan}, plan.token, act
     )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@customer_required
+@guessing_slowed
+def order_address(request: HttpRequest, number: str) -> HttpResponse:
+    """GET: the delivery details as they are, to edit; POST: change them (the order page
+    says why not, once they can no longer change)."""
+    order = _own_order(request, number)
+    refusal = services.address_change_refusal(order)
+    if refusal is not None:
+        return _refused(request, refusal.message, "orders:order_detail", number)
+    if request.method != "POST":
+        form = DeliveryAddressForm(instance=order)
+        return render(request, "orders/order_address.html", {"order": order, "form": form})
+    sent = {name: request.POST.get(name, "") for name in ADDRESS_FIELDS}
+    try:
+        changed = services.change_delivery_address(
+            order=order, actor=services.Actor.customer(), **sent
+        )
+    except InvalidAddress as exc:
+        form = DeliveryAddressForm(request.POST)
+        form.full_clean()  # the same rules: the errors the service found, on their fields
+        for name, errors in exc.errors.items():
+            if name not in form.errors:
+                form.add_error(name, errors)
+        page = {"order": order, "form": form}
+        return render(request, "orders/order_address.html", page, status=400)
+    except AddressNotChangeable as exc:  # preparation started since the page was opened
+        return _refused(request, exc.message, "orders:order_detail", number)
+    if changed is None:
+        messages.info(request, _("Nothing changed: that is the delivery address already."))
+    else:
+        messages.success(
+            request,
+            _("The delivery address is changed. We sent a text message about it to your number."),
+        )
+    return redirect("orders:order_detail", number=number)

@@ -103,21 +103,11 @@ def change_delivery_address(
         refusal = address_change_refusal(locked)
         if refusal is not None:
             raise refusal
-        values = _judged(sent)
         before = {name: getattr(locked, name) for name in ADDRESS_FIELDS}
+        values = _judged(locked, sent)
         changed = [name for name in ADDRESS_FIELDS if values[name] != before[name]]
         if not changed:
             return None
-        for name in changed:
-            setattr(locked, name, values[name])
-        missing = missing_fields(locked)  # what a delivery needs, in the submit's words
-        if missing:
-            raise InvalidAddress(
-                {
-                    name: [ValidationError(message, code="required") for message in messages]
-                    for name, messages in missing.items()
-                }
-            )
         locked.updated_at = max(now, locked.updated_at)
         locked.save(update_fields=[*changed, "updated_at"])
         change = OrderAddressChange.objects.create(
@@ -133,12 +123,21 @@ def change_delivery_address(
     return change
 
 
-def _judged(sent: dict[str, str]) -> dict[str, str]:
+def _judged(order: Order, sent: dict[str, str]) -> dict[str, str]:
     """The sent details as the order form cleans them (an E.164 phone, a trimmed postcode),
-    or InvalidAddress with its errors per field."""
+    set on `order` (not saved); or InvalidAddress with every field's errors at once: the
+    form's, and what a delivery still lacks in the submit's words (missing_fields)."""
     form = DeliveryAddressForm(data=sent)
-    if not form.is_valid():
-        raise InvalidAddress(form.errors.as_data())
+    form.is_valid()
+    errors = form.errors.as_data()
+    for name in ADDRESS_FIELDS:
+        if name in form.cleaned_data:
+            setattr(order, name, form.cleaned_data[name])
+    for name, messages in missing_fields(order).items():
+        if name not in errors:
+            errors[name] = [ValidationError(message, code="required") for message in messages]
+    if errors:
+        raise InvalidAddress(errors)
     return {name: form.cleaned_data[name] for name in ADDRESS_FIELDS}
 
 

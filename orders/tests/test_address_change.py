@@ -261,3 +261,15 @@ def test_the_address_history_is_append_only():
         OrderAddressChange.objects.filter(pk=row.pk).update(reason="edited")
     with pytest.raises(IntegrityError, match="append_only"), transaction.atomic():
         OrderAddressChange.objects.filter(pk=row.pk).delete()
+
+
+def test_every_fields_error_comes_at_once():
+    order = order_in(S.RECEIVED)
+
+    with pytest.raises(InvalidAddress) as refused:
+        change(order, postcode="12", recipient_name="", address_line1="")
+
+    errors = refused.value.errors
+    assert sorted(errors) == ["address_line1", "postcode", "recipient_name"]
+    assert [e.code for e in errors["recipient_name"]] == ["required"]
+    assert [e.code for e in errors["postcode"]] == ["postcode"]
