@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from orders.models import OrderStatus
 from orders.tests.factories import order_in
 from preorder_shop.tests.factories import CustomerFactory
-from support.models import Ticket, TicketCategory
+from support.models import ArticleStatus, HelpArticle, Ticket, TicketCategory
 
 from .conftest import sign_in
 
@@ -45,6 +45,12 @@ def test_ask_about_an_order_send_then_reply(page, look, taps, campaign, live_ser
     order = order_in(
         OrderStatus.RECEIVED, reservation__customer=customer, reservation__variant=variant
     )
+    HelpArticle.objects.create(
+        category=TicketCategory.WHERE_IS_MY_PHONE,
+        status=ArticleStatus.PUBLISHED,
+        title_ko="휴대폰은 언제 받나요?",
+        body_ko="예약 순서대로 출고됩니다. 출고되면 운송장 번호를 문자로 보내 드립니다.",
+    )
 
     page.goto(live_server.url + campaign.get_absolute_url())
     sign_in(page, look, taps, phone=PHONE, name=NAME)
@@ -61,6 +67,7 @@ def test_ask_about_an_order_send_then_reply(page, look, taps, campaign, live_ser
     assert page.url.endswith(f"/support/tickets/new/?order={order.number}")
     expect(page.locator(f"input[name=subject][value='{order.number}']")).to_be_checked()
     expect(page.get_by_test_id("live-order-status")).to_be_visible()
+    expect(page.get_by_test_id("help-articles")).to_have_count(0)  # no category yet
     look(page, "ticket-form-chosen")
     assert_tappable(page)
 
@@ -70,6 +77,8 @@ def test_ask_about_an_order_send_then_reply(page, look, taps, campaign, live_ser
     with page.expect_response(re.compile(r"/support/tickets/new/\?")):
         taps.check(where)
     expect(page.get_by_test_id("live-order-status")).to_be_visible()  # swapped in again
+    expect(page.get_by_test_id("help-article")).to_contain_text("휴대폰은 언제 받나요?")
+    page.get_by_test_id("help-article").locator("summary").click()
     expect(body).to_have_value("배송이 언제 시작되나요?")  # what was typed stays
     assert "category=where_is_my_phone" in page.url  # a reload keeps the choice
     look(page, "ticket-form-filled")
