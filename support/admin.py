@@ -280,7 +280,7 @@ class NoticeAdmin(admin.ModelAdmin):
         obj.updated_at = timezone.now()
         super().save_model(request, obj, form, change)
 
-    @admin.display(description=_("for"))
+    @admin.display(description=_("scope"))
     def scope(self, obj: Notice) -> str:
         return obj.scope_label
 

@@ -334,7 +334,7 @@ class Migration(migrations.Migration):
                 (
                     "messaged_at",
                     models.DateTimeField(
-                        editable=False, null=True, verbose_name="customers messaged"
+                        editable=False, null=True, verbose_name="customers messaged at"
                     ),
                 ),
                 (

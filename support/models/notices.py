@@ -61,7 +61,7 @@ class Notice(Bilingual):
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("last changed"), default=timezone.now, editable=False)
     # When the affected customers were last messaged (support.site_notices.message_affected).
-    messaged_at = models.DateTimeField(_("customers messaged"), null=True, editable=False)
+    messaged_at = models.DateTimeField(_("customers messaged at"), null=True, editable=False)
 
     class Meta:
         verbose_name = _("notice")
