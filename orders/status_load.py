@@ -2,7 +2,8 @@
 
 A poll asks the same thing every few seconds of tens of thousands of orders, and compiling
 the ORM's queries for it cost more than running them. So what a status response shows is
-read here by one hand-written statement, built once when the module loads: the order, its
+read here by one hand-written statement, built on first use and prepared once per
+connection (preorder_shop.statements): the order, its
 reservation, campaign and variant, its history, the reservation's other orders (for the
 allowed actions), the place in line (reservations.lines, the same statement the other pages
 run) and the upper apps' facts that ship SQL of their own (preorder_shop.pages.fact_sql).
@@ -14,8 +15,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Model
 
+from preorder_shop import statements
 from preorder_shop.pages import FACT_SQL, fact_sql
 from reservations import lines
 from reservations.models import HOLDING_STATUSES, Campaign, Reservation, Variant
@@ -25,14 +26,6 @@ from .models import CLOSED_STATUSES, Order
 
 SLOT = "order_status"
 ORDER, RESERVATION = FACT_SQL[SLOT]  # the aliases the facts' SQL may use
-
-
-def _fields(model: type[Model]) -> list[str]:
-    return [field.attname for field in model._meta.concrete_fields]
-
-
-def _columns(model: type[Model], alias: str) -> str:
-    return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
 
 
 def _quoted(values) -> str:
@@ -57,7 +50,7 @@ def _statement(where: str) -> _Statement:
     facts = fact_sql(SLOT)
     extra = "".join(f",\n       ({sql}) AS fact_{i}" for i, sql in enumerate(facts.values()))
     sql = f"""
-SELECT {", ".join(_columns(model, alias) for model, alias in _MODELS)},
+SELECT {", ".join(statements.columns(model, alias) for model, alias in _MODELS)},
        h.statuses, h.ats, s.ids, s.statuses, s.numbers, s.submitted_ats,
        st.place, st.total, st.total_at, st.live_total{extra}
   FROM orders_order {ORDER}
@@ -105,17 +98,14 @@ def by_pk(pk: int) -> Order | None:
 
 
 def _load(statement: _Statement, params: dict) -> Order | None:
-    with connection.cursor() as cursor:
-        cursor.execute(statement.sql, params)
-        row = cursor.fetchone()
+    row = statements.fetchone(statement.sql, params)
     if row is None:
         return None
     instances = []
     at = 0
     for model, _alias in _MODELS:
-        fields = _fields(model)
-        instances.append(model.from_db(connection.alias, fields, row[at : at + len(fields)]))
-        at += len(fields)
+        loaded, at = statements.instance(model, row, at)
+        instances.append(loaded)
     order, reservation, campaign, variant = instances
     history_statuses, history_ats, *siblings = row[at : at + 6]
     standing_row = row[at + 6 : at + 10]

@@ -50,7 +50,7 @@ def _subjects(request: HttpRequest, customer_id: int | None) -> list[tuple[ratel
 
 
 def _wait(subjects: list[tuple[ratelimit.Limit, str]]) -> int:
-    return max(ratelimit.blocked_for(limit, subject) for limit, subject in subjects)
+    return ratelimit.blocked_for_longest(subjects)
 
 
 def _refusal(wait: int) -> RateLimited:

@@ -14,6 +14,7 @@ limit must state both.
 import enum
 import functools
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import redis
@@ -60,16 +61,26 @@ def _when_unreachable(limit: Limit, error: Exception, fallback: int) -> int:
 
 def blocked_for(limit: Limit, subject: str) -> int:
     """Seconds until `subject` may try again, or 0 when it is not blocked."""
-    pipe = _client().pipeline()
-    pipe.get(limit.key(subject))
-    pipe.ttl(limit.key(subject))
+    return blocked_for_longest([(limit, subject)])
+
+
+def blocked_for_longest(subjects: Sequence[tuple[Limit, str]]) -> int:
+    """Seconds until every (limit, subject) may try again, the longest wait, in one round
+    trip (a poll asks two: its customer and its address); 0 when none is blocked."""
+    pipe = _client().pipeline(transaction=False)
+    for limit, subject in subjects:
+        pipe.get(limit.key(subject))
+        pipe.ttl(limit.key(subject))
     try:
-        count, ttl = pipe.execute()
+        answers = pipe.execute()
     except UNREACHABLE as error:
-        return _when_unreachable(limit, error, fallback=0)
-    if count is not None and int(count) >= limit.max_hits:
-        return max(int(ttl), 1)
-    return 0
+        waits = [_when_unreachable(limit, error, fallback=0) for limit, _subject in subjects]
+        return max(waits, default=0)
+    wait = 0
+    for (limit, _subject), count, ttl in zip(subjects, answers[::2], answers[1::2], strict=True):
+        if count is not None and int(count) >= limit.max_hits:
+            wait = max(wait, int(ttl), 1)
+    return wait
 
 
 def hit(limit: Limit, subject: str) -> int:

@@ -45,7 +45,7 @@ class Count:
             ratelimit.refund(limit, subject)
 
     def wait_minutes(self) -> int:
-        seconds = max(ratelimit.blocked_for(limit, subject) for limit, subject in self.subjects)
+        seconds = ratelimit.blocked_for_longest(self.subjects)
         return max(1, math.ceil(seconds / 60))
 
 

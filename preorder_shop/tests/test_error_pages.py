@@ -172,7 +172,7 @@ def test_the_api_keeps_a_problem_500(failing):
 def test_the_rate_limited_page_has_the_way_back(signed_in, monkeypatch):
     from preorder_shop import ratelimit
 
-    monkeypatch.setattr(ratelimit, "blocked_for", lambda limit, subject: 60)
+    monkeypatch.setattr(ratelimit, "blocked_for_longest", lambda subjects: 60)
     response = signed_in.get(reverse("orders:reservation_detail", args=["12345674"]))
     assert response["Retry-After"] == "60"
     assert "Too many numbers that are not yours" in assert_our_page(response, 429)
