@@ -66,17 +66,24 @@ REAL_PATH_VALUES: dict[str, list] = {}
 
 @pytest.fixture
 def bearer():
-    """A signed-in customer's token; the customer holds a reservation with a draft and one
-    with a shipped order, and a campaign with two variants is open for reservations."""
+    """A signed-in customer's token; the customer holds a reservation with a draft, one
+    with a shipped order and one with a received order, and a campaign with two variants
+    is open for reservations."""
     customer = CustomerFactory()
     draft = order_in(S.DRAFT, reservation__customer=customer)
     shipped = order_in(S.SHIPPED, reservation__customer=customer)
+    received = order_in(S.RECEIVED, reservation__customer=customer)  # its address may change
     campaign = CampaignFactory()
     VariantFactory.create_batch(2, campaign=campaign)
     _token, raw = tokens.issue(customer, device="schemathesis")
     REAL_PATH_VALUES.update(
         slug=[campaign.slug, draft.reservation.campaign.slug],
-        number=[draft.reservation.number, shipped.reservation.number, shipped.number],
+        number=[
+            draft.reservation.number,
+            shipped.reservation.number,
+            shipped.number,
+            received.number,
+        ],
         token_id=[_token.pk],
     )
     yield {"Authorization": f"Bearer {raw}", "Accept-Language": "en"}

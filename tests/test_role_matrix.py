@@ -326,6 +326,7 @@ NOT_STAFF = {
     "orders:order_discard",
     "orders:order_detail",
     "orders:order_cancel",
+    "orders:order_address",
     "fulfillment:courier_webhook",
     # "This answered my question" on the ticket form's help articles (support/board_urls.py).
     "help:deflect",
@@ -362,6 +363,8 @@ NOT_STAFF = {
     "api:order_form_submit",
     "api:order_form_discard",
     "api:order_status",
+    "api:order_delivery_address",
+    "api:order_delivery_address_change",
     "api:tickets",
     "api:ticket",
     "api:ticket_open",

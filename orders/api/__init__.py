@@ -3,9 +3,10 @@ into orders.services and orders.selectors, the same ones the pages use."""
 
 from ninja import Router
 
-from . import order_form, reservations, status
+from . import address, order_form, reservations, status
 
 router = Router()
 router.add_router("", reservations.router)
 router.add_router("", order_form.router)
 router.add_router("", status.router)
+router.add_router("", address.router)
