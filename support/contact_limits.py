@@ -15,7 +15,7 @@ Both fail open while Redis is down. The form exists for customers who cannot sig
 sign-in itself fails closed then: failing closed here too would turn away exactly the people
 the form is for. What an uncounted submission costs is a ticket row staff can close; the
 messages it could cause are bounded apart from these counters (the acknowledgement goes at
-most once an hour to a number, support.services).
+most once an hour to a number, support.acknowledgement).
 """
 
 from django.utils.translation import gettext as _
