@@ -169,7 +169,7 @@ class TicketAdmin(CheckedFilters, NumberSearch, admin.ModelAdmin):
 
 
 @admin.register(HelpArticle)
-class HelpArticleAdmin(admin.ModelAdmin):
+class HelpArticleAdmin(CheckedFilters, admin.ModelAdmin):
     """Support agents write and publish the ticket form's answers (drafts are shown to no
     one); deleting is an Administrator's."""
 
@@ -232,7 +232,7 @@ class DeflectionAdmin(CheckedFilters, admin.ModelAdmin):
 
 
 @admin.register(Notice)
-class NoticeAdmin(admin.ModelAdmin):
+class NoticeAdmin(CheckedFilters, admin.ModelAdmin):
     """Support agents write, publish and end notices; "Message affected customers" opens a
     preview of how many will be messaged, and staff confirm that number (support.
     notice_messaging). A notice is never deleted: unpublish or end it instead (its messages
