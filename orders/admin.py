@@ -1,11 +1,17 @@
 import datetime as dt
 
-from django.contrib import admin
-from django.urls import reverse
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from preorder_shop.actors import Actor
 from preorder_shop.admin_filters import CheckedFilters
 from preorder_shop.identifiers import NumberSearch
 from preorder_shop.models import OutboxMessage
@@ -14,7 +20,16 @@ from preorder_shop.personal_data_admin import PersonalDataAdminMixin
 from preorder_shop.phone import mask_phone, national_format
 
 from . import services
-from .models import Order, OrderStatus, OrderTransition, RatePlan
+from .exceptions import AddressNotChangeable, InvalidAddress, ReasonRequired
+from .forms import StaffAddressForm
+from .models import (
+    ADDRESS_FIELDS,
+    Order,
+    OrderAddressChange,
+    OrderStatus,
+    OrderTransition,
+    RatePlan,
+)
 
 
 @admin.register(RatePlan)
@@ -43,6 +58,46 @@ class OrderTransitionInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+def masked_details(values: dict) -> str:
+    """Delivery details (an address history row's before or after) masked as the order's."""
+    order = Order(**{name: values.get(name, "") for name in ADDRESS_FIELDS})
+    return f"{order.masked_recipient} {order.masked_address}".strip() or "—"
+
+
+class OrderAddressChangeInline(admin.TabularInline):
+    model = OrderAddressChange
+    fields = [
+        "at",
+        "changed_fields",
+        "masked_before",
+        "masked_after",
+        "actor_kind",
+        "actor_user",
+        "reason",
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # through "Change delivery address", which records the row itself
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("changed fields"))
+    def changed_fields(self, row: OrderAddressChange) -> str:
+        return ", ".join(str(Order._meta.get_field(name).verbose_name) for name in row.changed)
+
+    @admin.display(description=_("before"))
+    def masked_before(self, row: OrderAddressChange) -> str:
+        return masked_details(row.before)
+
+    @admin.display(description=_("after"))
+    def masked_after(self, row: OrderAddressChange) -> str:
+        return masked_details(row.after)
 
 
 class AgeFilter(admin.SimpleListFilter):
@@ -85,13 +140,90 @@ class OrderAdmin(CheckedFilters, NumberSearch, PersonalDataAdminMixin, admin.Mod
     )
     ordering = ["-submitted_at"]
     show_full_result_count = False
-    inlines = [OrderTransitionInline]
+    inlines = [OrderTransitionInline, OrderAddressChangeInline]
+    change_form_template = "admin/orders/order_change_form.html"
 
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/delivery-address/",
+                self.admin_site.admin_view(self.change_address_view),
+                name="orders_order_change_address",
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_change_address_permission(self, request, obj=None) -> bool:
+        return self.has_view_permission(request, obj) and request.user.has_perm(
+            "orders.add_orderaddresschange"
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        may_change = (
+            obj is not None
+            and self.has_change_address_permission(request, obj)
+            and services.address_change_refusal(obj) is None
+        )
+        extra_context = {**(extra_context or {}), "can_change_address": may_change}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def change_address_view(self, request, object_id):
+        """The same door as the customer's (orders.services.address), as staff with a
+        reason: the current details masked, the new ones typed in whole."""
+        order = self.get_object(request, unquote(object_id))
+        if order is None:
+            raise Http404
+        if not self.has_change_address_permission(request, order):
+            raise PermissionDenied
+        change_url = reverse("admin:orders_order_change", args=[order.pk])
+        refusal = services.address_change_refusal(order)
+        if refusal is not None:
+            self.message_user(request, refusal.message, messages.ERROR)
+            return redirect(change_url)
+        form = StaffAddressForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST":
+            form.full_clean()
+            try:
+                changed = services.change_delivery_address(
+                    order=order,
+                    actor=Actor.staff(request.user),
+                    reason=request.POST.get("reason", ""),
+                    **{name: request.POST.get(name, "") for name in ADDRESS_FIELDS},
+                )
+            except InvalidAddress as exc:
+                for name, errors in exc.errors.items():
+                    if name not in form.errors:
+                        form.add_error(name, errors)
+            except ReasonRequired as exc:
+                form.add_error("reason", exc.message)
+            except AddressNotChangeable as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                return redirect(change_url)
+            else:
+                said = (
+                    _("Nothing changed: the order already has this delivery address.")
+                    if changed is None
+                    else _("The delivery address is changed; the customer gets a text message.")
+                )
+                self.message_user(request, said, messages.SUCCESS)
+                return redirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": order,
+            "title": _("Change delivery address of %(order)s") % {"order": order},
+            "change_url": change_url,
+            "current": self.masked_address(order),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/orders/order_address.html", context)
 
     def get_fields(self, request, obj=None):
         return [
@@ -194,6 +326,8 @@ class OrderAdmin(CheckedFilters, NumberSearch, PersonalDataAdminMixin, admin.Mod
 def _notice_label(template_key: str) -> str:
     """ "order.preparing" in words: the status the message told the customer about."""
     status = template_key.removeprefix("order.")
+    if status == "address_changed":
+        return _("Delivery address change notice")
     if status in OrderStatus.values:
         return _("%(status)s notice") % {"status": OrderStatus(status).label}
     return template_key

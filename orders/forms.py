@@ -119,3 +119,16 @@ class DeliveryAddressForm(DeliveryCleaning, forms.ModelForm):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.required = False
+
+
+class StaffAddressForm(DeliveryAddressForm):
+    """The admin's "Change delivery address": the new details as the customer gives them,
+    and the reason (a ticket number, a call) kept in the order's address history."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=500,
+        required=False,  # the service says it is missing, in its words
+        help_text=_("Kept in the order's address history, e.g. the ticket number."),
+    )

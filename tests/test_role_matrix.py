@@ -214,6 +214,8 @@ MATRIX = {
     "admin:orders_order_changelist!to_cancelled": "302 403 ran no 403 no ran ran",
     "admin:orders_order_reveal": "302 403 403 403 403 403 200 200",
     "admin:orders_order_call": "302 403 403 302 403 403 302 302",  # to tel:
+    # A received order's delivery address, for the customer (orders.services.address).
+    "admin:orders_order_change_address": "302 403 403 200 403 403 200 200",
     # The courier manifest: an export (export_personal_data), recorded; 200 is the file.
     "admin:orders_order_changelist!courier_manifest": "302 403 ran no 403 no ran ran",
     "admin:orders_order_courier_manifest": "302 403 200 403 403 403 200 200",
