@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from preorder_shop.money import per_month
-from preorder_shop.phone import normalize_mobile
+from preorder_shop.phone import national_format, normalize_mobile
 from reservations.models import Fulfilment, Reservation
 
 from .models import ADDRESS_FIELDS, DRAFT_FIELDS, JoinType, Order
@@ -119,6 +119,8 @@ class DeliveryAddressForm(DeliveryCleaning, forms.ModelForm):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.required = False
+        if not self.is_bound and self.instance.recipient_phone:  # as the customer types it
+            self.initial["recipient_phone"] = national_format(self.instance.recipient_phone)
 
 
 class StaffAddressForm(DeliveryAddressForm):
