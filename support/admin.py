@@ -4,6 +4,8 @@ and history change only through support.services (the staff queue and reply tool
 written here by support agents; a notice's customers are messaged through
 support.notice_messaging after a preview. Deflections: read only."""
 
+import datetime as dt
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -21,7 +23,7 @@ from preorder_shop.exceptions import DomainError
 from preorder_shop.identifiers import NumberSearch
 from preorder_shop.models import OutboxChannel, OutboxMessage
 
-from . import notice_messaging
+from . import articles, notice_messaging
 from .models import Deflection, HelpArticle, Notice, Ticket, TicketHistory, TicketMessage
 
 
@@ -216,6 +218,14 @@ class DeflectionAdmin(CheckedFilters, admin.ModelAdmin):
     ordering = ["-at"]
     show_full_result_count = False
     fields = readonly_fields = ["at", "category", "article", "masked_customer"]
+    change_list_template = "support/admin/deflection_change_list.html"
+    RATE_DAYS = 7
+
+    def changelist_view(self, request, extra_context=None):
+        since = timezone.now() - dt.timedelta(days=self.RATE_DAYS)
+        rates = articles.deflection_rates(since=since)
+        extra = {"rates": rates, "rate_days": self.RATE_DAYS, **(extra_context or {})}
+        return super().changelist_view(request, extra_context=extra)
 
     def has_add_permission(self, request):
         return False

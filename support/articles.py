@@ -5,6 +5,7 @@ display order, each in the reader's language (English falls back to Korean when 
 has no English yet, support.models.bilingual). `new_attempt` signs a fresh attempt id when
 the form is shown; `record_deflection` counts that attempt once, whatever is sent again,
 and only for an id this server signed (so the rate cannot be inflated by made-up ids).
+`deflection_rates` sets the counted deflections beside the tickets opened, per category.
 """
 
 import datetime as dt
@@ -13,13 +14,14 @@ from dataclasses import dataclass
 
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from preorder_shop.exceptions import DomainError
 from preorder_shop.models import Customer
 
-from .models import ArticleStatus, Deflection, HelpArticle
+from .models import ArticleStatus, Deflection, HelpArticle, Ticket, TicketCategory
 
 ATTEMPT_SALT = "support.deflection.attempt"
 # A form left open longer than this is a new attempt: the page is shown again first.
@@ -89,3 +91,37 @@ def record_deflection(
             return False  # this attempt is counted already
         raise
     return True
+
+
+@dataclass(frozen=True)
+class DeflectionRate:
+    category: str
+    label: str
+    deflected: int  # attempts an article answered
+    tickets: int  # tickets opened (signed in or not)
+
+    @property
+    def rate(self) -> float | None:
+        """The share of ended attempts that an article answered; None with no attempts."""
+        total = self.deflected + self.tickets
+        return self.deflected / total if total else None
+
+
+def deflection_rates(*, since: dt.datetime) -> list[DeflectionRate]:
+    """Per category since `since`: deflections beside tickets opened (two grouped counts)."""
+    deflected = dict(
+        Deflection.objects.filter(at__gte=since)
+        .values_list("category")
+        .annotate(n=Count("pk"))
+        .values_list("category", "n")
+    )
+    tickets = dict(
+        Ticket.objects.filter(created_at__gte=since)
+        .values_list("category")
+        .annotate(n=Count("pk"))
+        .values_list("category", "n")
+    )
+    return [
+        DeflectionRate(value, label, deflected.get(value, 0), tickets.get(value, 0))
+        for value, label in TicketCategory.choices
+    ]

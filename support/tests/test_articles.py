@@ -3,23 +3,26 @@ published per category in display order, in the reader's language (English falls
 Korean); a deflection counts once per form attempt, only for an attempt this server signed
 and with the CSRF token, signed in or not."""
 
+import datetime as dt
 import re
 
 import pytest
 from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from preorder_shop.pages import render_panels
 from support import articles
 from support.models import ArticleStatus, Deflection, HelpArticle, TicketCategory
+from support.tests.factories import open_ticket
 from tests.concurrency import run_at_once
 from tests.pages import text
 
 pytestmark = pytest.mark.django_db
 
 C = TicketCategory
+WEEK = dt.timedelta(days=7)
 
 
 def article(category=C.WHERE_IS_MY_PHONE, *, status=ArticleStatus.PUBLISHED, **fields):
@@ -174,3 +177,21 @@ def test_ten_parallel_presses_of_one_attempt_count_once():
 
     assert sorted(results) == [False] * 9 + [True]
     assert Deflection.objects.count() == 1
+
+
+def test_the_deflection_rate_sets_deflections_beside_tickets_per_category():
+    answer = article(C.WHERE_IS_MY_PHONE)
+    for _ in range(3):
+        articles.record_deflection(
+            attempt=articles.new_attempt(), article_id=answer.pk, customer=None
+        )
+    open_ticket(category=C.WHERE_IS_MY_PHONE)
+    open_ticket(category=C.CANCEL)
+
+    rates = {r.category: r for r in articles.deflection_rates(since=timezone.now() - WEEK)}
+
+    assert (rates[C.WHERE_IS_MY_PHONE].deflected, rates[C.WHERE_IS_MY_PHONE].tickets) == (3, 1)
+    assert rates[C.WHERE_IS_MY_PHONE].rate == 0.75
+    assert rates[C.CANCEL].rate == 0
+    assert rates[C.PROMOTION].rate is None
+    assert articles.deflection_rates(since=timezone.now())[0].deflected == 0

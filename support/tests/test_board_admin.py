@@ -151,3 +151,18 @@ def test_deflections_show_customers_masked(client):
 
     assert customer.masked_phone in page
     assert "98765432" not in page and "김민준" not in page
+
+
+def test_the_deflection_list_shows_the_rate_per_category(client):
+    answer = HelpArticle.objects.create(
+        category=TicketCategory.CANCEL, status="published", title_ko="t", body_ko="b"
+    )
+    Deflection.objects.create(
+        attempt="0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d", category=answer.category, article=answer
+    )
+    agent = staff_of(client, roles.SUPPORT_AGENTS, "agent")
+
+    html = agent.get(reverse("admin:support_deflection_changelist")).content.decode()
+
+    row = html.split('data-testid="rate-cancel"')[1].split("</tr>")[0]
+    assert "<td>1</td><td>0</td><td>100%</td>" in row
