@@ -151,6 +151,11 @@ DATABASES = {
 # took ~0.5 s of compiling on each variant's allocation statement (measured at 1,000,000
 # reservations), as the planner's large cost estimates for set-based batches trip it.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# Prepared statements only where asked for (preorder_shop.statements: the status poll's
+# hot statements, planned once per connection). Django turns psycopg's prepared statements
+# off entirely (None), which also refuses an explicit prepare; a threshold no query reaches
+# keeps every other query unprepared, as before.
+DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 2**31 - 1
 if os.environ.get("TEST_DATABASE_NAME"):  # lets two test runs share one server
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

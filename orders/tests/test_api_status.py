@@ -237,3 +237,18 @@ def test_a_revoked_or_expired_token_is_a_401(api, order):
 def test_a_session_cookie_is_no_token(client, order):
     response = signed_in(client, order.reservation.customer).get(status_url(order.number))
     assert response.status_code == 401
+
+
+def test_the_polls_statements_are_prepared_once_per_connection(api, order):
+    """preorder_shop.statements: the token and the status statement are planned once per
+    connection, not on every poll (psycopg prepares them; settings must not turn it off)."""
+    for _ in range(3):
+        assert api.get(status_url(order.number)).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement FROM pg_prepared_statements WHERE NOT from_sql"
+            " AND (statement LIKE '%%orders_ordertransition%%'"
+            " OR statement LIKE '%%preorder_shop_apitoken%%')"
+        )
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert len(prepared) == 2, prepared
