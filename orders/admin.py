@@ -70,7 +70,6 @@ class OrderAddressChangeInline(admin.TabularInline):
     model = OrderAddressChange
     fields = [
         "at",
-        "changed_fields",
         "masked_before",
         "masked_after",
         "actor_kind",
@@ -86,10 +85,6 @@ class OrderAddressChangeInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-    @admin.display(description=_("changed fields"))
-    def changed_fields(self, row: OrderAddressChange) -> str:
-        return ", ".join(str(Order._meta.get_field(name).verbose_name) for name in row.changed)
 
     @admin.display(description=_("before"))
     def masked_before(self, row: OrderAddressChange) -> str:

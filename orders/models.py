@@ -301,4 +301,6 @@ class OrderAddressChange(ActedBy):
         ]
 
     def __str__(self) -> str:
-        return f"{self.order}: {', '.join(self.changed)}"
+        # The fields' labels, not their names: admin shows this on every history row.
+        labels = ", ".join(str(Order._meta.get_field(name).verbose_name) for name in self.changed)
+        return f"{self.order}: {labels}"

@@ -1,13 +1,18 @@
 """Changing the delivery address on a 360-px phone in Korean: from the order page, a wrong
 postcode shown on its field, the change saved and said; once preparation starts the order
-page says why it can no longer change."""
+page says why it can no longer change. And a support agent's change in admin, masked."""
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from fulfillment.services import moves
 from orders.models import OrderStatus
 from orders.tests.factories import give_unit, order_in
+from preorder_shop import roles
 from preorder_shop.actors import Actor
 from preorder_shop.tests.factories import CustomerFactory
 from reservations.models import Fulfilment
@@ -74,3 +79,42 @@ def test_the_customer_changes_the_address_until_preparation_starts(
     expect(page.get_by_test_id("address-refusal")).to_be_visible()
     expect(page.get_by_test_id("change-address")).to_have_count(0)
     look(page, "address-fixed-while-preparing")
+
+
+def test_an_agent_changes_it_in_admin_and_sees_it_masked(page, look, live_server):
+    roles.setup_roles()
+    agent = get_user_model().objects.create_user("agent", password="correct-horse-9")
+    agent.is_staff = True
+    agent.save()
+    agent.groups.set([Group.objects.get(name=roles.SUPPORT_AGENTS.name)])
+    app = TOTPDevice.objects.create(user=agent, name="app", confirmed=True)
+    order = order_in(OrderStatus.RECEIVED)
+
+    page.goto(live_server.url + "/admin/")
+    page.locator("input[name=username]").fill("agent")
+    page.locator("input[name=password]").fill("correct-horse-9")
+    code = TOTP(app.bin_key, app.step, app.t0, app.digits, app.drift).token()
+    page.locator("input[name=code]").fill(f"{code:06d}")
+    with page.expect_navigation():
+        page.locator("#login-form [type=submit]").click()
+    page.goto(f"{live_server.url}/admin/orders/order/{order.pk}/change/")
+    with page.expect_navigation():
+        page.locator("a.change-address").click()
+    look(page, "admin-address-form", axe=False)
+    assert "세종대로 110" not in page.locator("#content").inner_text()  # masked
+
+    for name, value in {
+        "recipient_name": "김영희",
+        "recipient_phone": "010-9876-5432",
+        "postcode": "06236",
+        "address_line1": "서울특별시 강남구 테헤란로 152",
+        "reason": "Ticket 12345678: the customer moved",
+    }.items():
+        page.locator(f"[name={name}]").fill(value)
+    with page.expect_navigation():
+        page.locator("#content-main input[type=submit]").click()
+    expect(page.locator("ul.messagelist li.success")).to_have_count(1)
+    look(page, "admin-address-changed", axe=False)
+    shown = page.locator("#content").inner_text()
+    assert "테헤란로 152" not in shown and "김영희" not in shown  # the history, masked
+    assert "김*희" in shown
