@@ -9,7 +9,7 @@ from fulfillment.services import moves
 from orders.models import ADDRESS_FIELDS, OrderAddressChange, OrderStatus
 from orders.tests.factories import COMPLETE_ANSWERS, give_unit, order_of
 from preorder_shop.actors import Actor, ActorKind
-from preorder_shop.models import OutboxMessage
+from preorder_shop.models import Customer, OutboxMessage
 from preorder_shop.outbox import render
 from tests.admin_client import make_staff
 from tests.pages import text
@@ -42,7 +42,9 @@ def address_of(order) -> dict:
 
 @pytest.fixture
 def order():
-    return order_of("+821011112222", "김민수")
+    order = order_of("+821011112222", "김민수")
+    Customer.objects.filter(pk=order.reservation.customer_id).update(language="en")
+    return order
 
 
 def test_an_agent_changes_it_with_a_reason_and_sees_only_masked_details(client, order):

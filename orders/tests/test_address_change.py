@@ -23,6 +23,7 @@ from orders.tests.factories import COMPLETE_ANSWERS, order_in, publish_festival_
 from preorder_shop.actors import Actor, ActorKind
 from preorder_shop.models import OutboxMessage
 from preorder_shop.outbox import render
+from preorder_shop.tests.factories import CustomerFactory
 from reservations.models import Fulfilment
 from reservations.tests.factories import CampaignFactory, ReservationFactory, VariantFactory
 
@@ -38,6 +39,12 @@ NEW_ADDRESS = {
     "delivery_note": "경비실에 맡겨 주세요",
 }
 OLD_ADDRESS = {name: COMPLETE_ANSWERS.get(name, "") for name in ADDRESS_FIELDS}
+
+
+def english_order() -> Order:
+    """A received order of a customer who reads English (the notification's language)."""
+    customer = CustomerFactory(language="en")
+    return order_in(S.RECEIVED, reservation=ReservationFactory(customer=customer))
 
 
 def change(order: Order, actor: Actor | None = None, **values):
@@ -58,7 +65,7 @@ def address_notices(order: Order):
 
 
 def test_a_received_order_takes_the_new_address_with_history_and_one_notification():
-    order = order_in(S.RECEIVED)
+    order = english_order()
 
     row = change(order)
 
@@ -203,7 +210,7 @@ def test_dawn_delivery_orders_may_change_their_address():
 
 
 def test_staff_change_it_with_a_reason_and_the_notice_says_the_desk_did():
-    order = order_in(S.RECEIVED)
+    order = english_order()
     agent = staff_user("agent")
 
     with pytest.raises(ReasonRequired):
