@@ -7,7 +7,8 @@ it (support.services.opening), with the truth as of sending:
   an order its status and reservations.selectors.queue_standing;
 - the expected time of a first reply, a range in working hours from the tickets waiting for
   a first reply and the first replies per staffed hour over the last RATE_HOURS staffed
-  hours (support.shifts.staffed_before), or a plain "no recent reply times" when none;
+  hours (support.shifts.staffed_before), or a plain "no recent reply times" when none
+  (counted at most every ESTIMATE_SECONDS while messages are sent);
 - off shift, when people are back (support.shifts.next_staffed).
 
 Rendered when the outbox sends the message, not when it is queued: the templates
@@ -26,6 +27,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 from django.utils import formats, timezone
@@ -44,6 +46,10 @@ ACK = "support.ack"
 CONTACT_ACK = "support.ack_contact"
 ACK_TEMPLATES = (ACK, CONTACT_ACK)
 RATE_HOURS = 3
+# The estimate a message renders is at most this old: a burst of acknowledgements counts the
+# queue once per interval, not once per message (measured: the count was most of a render).
+ESTIMATE_SECONDS = 10
+ESTIMATE_CACHE_KEY = "support:reply-estimate"
 CONTACT_ACK_WINDOW = dt.timedelta(hours=1)
 # Advisory lock class of "acknowledging a contact number" (3 is support's subject lock).
 CONTACT_LOCK = 4
@@ -157,6 +163,15 @@ def reply_estimate(*, now: dt.datetime) -> ReplyEstimate:
     )
 
 
+def recent_reply_estimate(*, now: dt.datetime) -> ReplyEstimate:
+    """reply_estimate, counted at most once every ESTIMATE_SECONDS (the cache's copy)."""
+    fields = cache.get(ESTIMATE_CACHE_KEY)
+    if fields is None:
+        fields = reply_estimate(now=now).__dict__
+        cache.set(ESTIMATE_CACHE_KEY, fields, ESTIMATE_SECONDS)
+    return ReplyEstimate(**fields)
+
+
 @dataclass(frozen=True)
 class Acknowledgement:
     """What a ticket's acknowledgement says, read at `now` (the sending)."""
@@ -180,7 +195,10 @@ class Acknowledgement:
         }
 
 
-def acknowledgement(*, ticket: Ticket, now: dt.datetime) -> Acknowledgement:
+def acknowledgement(
+    *, ticket: Ticket, now: dt.datetime, reply: ReplyEstimate | None = None
+) -> Acknowledgement:
+    """What `ticket`'s acknowledgement says at `now`; `reply` the estimate, if counted."""
     order_view = reservation = standing = None
     if ticket.verified and ticket.order_id is not None:
         order_view = order_status(ticket.order)
@@ -193,7 +211,7 @@ def acknowledgement(*, ticket: Ticket, now: dt.datetime) -> Acknowledgement:
         order_view=order_view,
         reservation=reservation,
         standing=standing,
-        reply=reply_estimate(now=now),
+        reply=reply or reply_estimate(now=now),
         off_shift=off_shift,
         back_at=shifts.next_staffed(now) if off_shift else None,
     )

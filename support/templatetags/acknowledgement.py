@@ -4,7 +4,7 @@ when the outbox renders it (support.acknowledgement), so it is true as of sendin
 from django import template
 from django.utils import timezone
 
-from support.acknowledgement import Acknowledgement
+from support.acknowledgement import Acknowledgement, recent_reply_estimate
 from support.acknowledgement import acknowledgement as read_acknowledgement
 from support.models import Ticket
 
@@ -14,4 +14,5 @@ register = template.Library()
 @register.simple_tag
 def acknowledgement(ticket_number: str) -> Acknowledgement:
     ticket = Ticket.objects.select_related("order").get(number=ticket_number)
-    return read_acknowledgement(ticket=ticket, now=timezone.now())
+    now = timezone.now()
+    return read_acknowledgement(ticket=ticket, now=now, reply=recent_reply_estimate(now=now))
