@@ -1,5 +1,5 @@
 # The two commands: `make run` (whole stack with a demo campaign) and `make test`.
-.PHONY: run test lint format bench bench-fulfillment bench-lighthouse bench-polling messages
+.PHONY: run test lint format bench bench-fulfillment bench-lighthouse bench-polling bench-support messages
 
 run:
 	bash scripts/run.sh
@@ -24,6 +24,9 @@ bench-lighthouse:
 
 bench-polling:
 	bash bench/polling.sh $(ARGS)
+
+bench-support:
+	bash bench/support.sh $(ARGS)
 
 messages:
 	.venv/bin/python manage.py makemessages -l ko --ignore=.venv --ignore=bench
