@@ -5,7 +5,9 @@ pipeline's and the courier's actions (and retries of each), against a small Pyth
 what each order's status should be. After every step the database must agree with the model
 and with itself: status and history agree, the history is a connected path through the
 transition table, nothing is shipped without its predecessors, one live order per
-reservation, one notification per history row, and the reservation follows its order.
+reservation, one notification per history row, and the reservation follows its order. The
+delivery address changes only while the order is received: each change one history row and
+one notification, and the order's address is its last change's.
 
 Each example runs inside its own savepoint (entered in __init__, rolled back in teardown), so
 examples never see each other's rows; on_commit callbacks never run (nothing commits).
@@ -34,13 +36,15 @@ from hypothesis.stateful import (
 from orders import services
 from orders.exceptions import (
     ActorNotAllowed,
+    AddressNotChangeable,
     IllegalTransition,
+    InvalidAddress,
     OrderNotCancellable,
     ReasonRequired,
     ReservationNotActive,
     ShippingDetailsRequired,
 )
-from orders.models import Order, OrderStatus, OrderTransition
+from orders.models import ADDRESS_FIELDS, Order, OrderAddressChange, OrderStatus, OrderTransition
 from orders.services import TRANSITIONS, Actor
 from orders.tests.factories import DraftFactory, complete_answers, give_unit, staff_user
 from preorder_shop.actors import ActorKind
@@ -61,6 +65,19 @@ NEXT = {
 }
 SHIPPING = {"courier": "CJ대한통운", "tracking_number": "564738291023"}
 REASONS = st.sampled_from(["", "  ", "고객 요청", "out of stock"])
+NEW_ADDRESS = {
+    "recipient_name": "김영희",
+    "recipient_phone": "+821098765432",
+    "postcode": "06236",
+    "address_line1": "서울특별시 강남구 테헤란로 152",
+    "address_line2": "12층",
+    "delivery_note": "",
+}
+# A new address, another one, and one with a postcode the order form refuses.
+ADDRESSES = st.sampled_from(
+    [NEW_ADDRESS, {**NEW_ADDRESS, "address_line2": "13층"}, {**NEW_ADDRESS, "postcode": "12"}]
+)
+ADDRESS_NOTICE = "order.address_changed"
 
 
 class Refused(Exception):
@@ -341,6 +358,29 @@ class OrderLifecycle(RuleBasedStateMachine):
         if retry:
             self._check_repeat_changes_nothing(lambda: services.expire_drafts(now=now))
 
+    @rule(
+        order=orders,
+        address=ADDRESSES,
+        by=st.sampled_from([ActorKind.CUSTOMER, ActorKind.STAFF]),
+        retry=st.booleans(),
+    )
+    def change_address(self, order: Order, address: dict, by: str, retry: bool) -> None:
+        actor = Actor.customer() if by == ActorKind.CUSTOMER else Actor.staff(self.staff)
+
+        def expect():
+            if self.status[order.pk] != S.RECEIVED:
+                raise Refused(AddressNotChangeable)
+            if address["postcode"] == "12":
+                raise Refused(InvalidAddress)
+            return lambda: None  # the status stays; the invariants check the address
+
+        def call():
+            services.change_delivery_address(
+                order=order, actor=actor, reason="고객 요청", **address
+            )
+
+        self._attempt(call, expect, retry)
+
     def _apply_for(self, pk: int, to: str, kind: str, reason: str, shipping: bool):
         new = expected_move(self.status[pk], to, kind, reason, shipping)
         return lambda: self._set(pk, new)
@@ -411,11 +451,27 @@ class OrderLifecycle(RuleBasedStateMachine):
             ).values_list("order_id", "to_status")
         )
         actual = Counter(
-            OutboxMessage.objects.filter(
-                reference__in=[f"order:{pk}" for pk in self.status]
-            ).values_list("reference", "template_key")
+            OutboxMessage.objects.filter(reference__in=[f"order:{pk}" for pk in self.status])
+            .exclude(template_key=ADDRESS_NOTICE)
+            .values_list("reference", "template_key")
         )
         assert actual == expected
+
+    @invariant()
+    def the_address_is_its_last_change_made_while_received(self) -> None:
+        for order in Order.objects.filter(pk__in=list(self.status), status__in=ORDERED):
+            rows = list(OrderAddressChange.objects.filter(order=order))
+            submitted = self.answers[order.reservation_id]
+            expected = (
+                rows[-1].after if rows else {n: submitted.get(n, "") for n in ADDRESS_FIELDS}
+            )
+            assert {name: getattr(order, name) for name in ADDRESS_FIELDS} == expected
+            assert all(row.at >= order.submitted_at for row in rows)
+            assert order.preparing_at is None or all(row.at <= order.preparing_at for row in rows)
+            notices = OutboxMessage.objects.filter(
+                reference=f"order:{order.pk}", template_key=ADDRESS_NOTICE
+            )
+            assert notices.count() == len(rows)
 
     @invariant()
     def reservation_follows_its_order(self) -> None:
