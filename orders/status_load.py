@@ -14,12 +14,16 @@ with the same code as everything else.
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import connection
-
 from preorder_shop import statements
 from preorder_shop.pages import FACT_SQL, fact_sql
 from reservations import lines
-from reservations.models import HOLDING_STATUSES, Campaign, Reservation, Variant
+from reservations.models import (
+    HOLDING_STATUSES,
+    Campaign,
+    Reservation,
+    ReservationChange,
+    Variant,
+)
 from reservations.selectors import QueueStanding
 
 from .models import CLOSED_STATUSES, Order
@@ -46,6 +50,17 @@ class _Statement:
     facts: tuple[str, ...]
 
 
+# The reservation's orders (customer_actions), newest first.
+_SIBLINGS = f"""
+  LEFT JOIN LATERAL (
+      SELECT array_agg(x.id ORDER BY x.created_at DESC) AS ids,
+             array_agg(x.status ORDER BY x.created_at DESC) AS statuses,
+             array_agg(x.number ORDER BY x.created_at DESC) AS numbers,
+             array_agg(x.submitted_at ORDER BY x.created_at DESC) AS submitted_ats
+        FROM orders_order x WHERE x.reservation_id = {RESERVATION}.id) s ON true"""  # noqa: S608
+_HOLDS_PLACE = f"{RESERVATION}.status IN ({_quoted(HOLDING_STATUSES)})"
+
+
 def _statement(where: str) -> _Statement:
     facts = fact_sql(SLOT)
     extra = "".join(f",\n       ({sql}) AS fact_{i}" for i, sql in enumerate(facts.values()))
@@ -60,16 +75,9 @@ SELECT {", ".join(statements.columns(model, alias) for model, alias in _MODELS)}
   LEFT JOIN LATERAL (
       SELECT array_agg(t.to_status ORDER BY t.at, t.id) AS statuses,
              array_agg(t.at ORDER BY t.at, t.id) AS ats
-        FROM orders_ordertransition t WHERE t.order_id = {ORDER}.id) h ON true
-  LEFT JOIN LATERAL (
-      SELECT array_agg(x.id ORDER BY x.created_at DESC) AS ids,
-             array_agg(x.status ORDER BY x.created_at DESC) AS statuses,
-             array_agg(x.number ORDER BY x.created_at DESC) AS numbers,
-             array_agg(x.submitted_at ORDER BY x.created_at DESC) AS submitted_ats
-        FROM orders_order x WHERE x.reservation_id = {RESERVATION}.id) s ON true
+        FROM orders_ordertransition t WHERE t.order_id = {ORDER}.id) h ON true{_SIBLINGS}
   LEFT JOIN LATERAL ({_STANDING}) st
-    ON {RESERVATION}.status IN ({_quoted(HOLDING_STATUSES)})
-   AND {ORDER}.status NOT IN ({_quoted(CLOSED_STATUSES)})
+    ON {_HOLDS_PLACE} AND {ORDER}.status NOT IN ({_quoted(CLOSED_STATUSES)})
  WHERE {where}
 """  # noqa: S608 (model metadata, constants and the registered facts' SQL only)
     return _Statement(sql=sql, facts=tuple(facts))
@@ -111,21 +119,78 @@ def _load(statement: _Statement, params: dict) -> Order | None:
     standing_row = row[at + 6 : at + 10]
     reservation.campaign, reservation.variant = campaign, variant
     order.reservation = reservation
-    reservation._prefetched_objects_cache = {"orders": _siblings(order, *siblings)}
+    reservation._prefetched_objects_cache = {"orders": _siblings(reservation, order, *siblings)}
     order.history = list(zip(history_statuses or [], history_ats or [], strict=True))
     order.standing = _standing(*standing_row) if standing_row[0] is not None else None
     order.loaded_facts = dict(zip(statement.facts, row[at + 10 :], strict=True))
     return order
 
 
-def _siblings(order: Order, ids, statuses, numbers, submitted_ats) -> list[Order]:
+def _siblings(
+    reservation: Reservation, order: Order | None, ids, statuses, numbers, submitted_ats
+) -> list[Order]:
     """The reservation's orders, newest first; `order` itself as loaded."""
     return [
         order
-        if pk == order.pk
-        else Order.from_db(connection.alias, SIBLING_FIELDS, (pk, order.reservation_id, *rest))
-        for pk, *rest in zip(ids, statuses, numbers, submitted_ats, strict=True)
+        if order is not None and pk == order.pk
+        else statements.partial(
+            Order, dict(zip(SIBLING_FIELDS, (pk, reservation.pk, *rest), strict=True))
+        )
+        for pk, *rest in zip(
+            ids or [], statuses or [], numbers or [], submitted_ats or [], strict=True
+        )
     ]
+
+
+# A reservation as its API answer shows it: the reservation, campaign and variant, its
+# history (reservations.selectors.reservation_timeline), its orders and its standing.
+CHANGE_FIELDS = ["id", "reservation_id", "field", "from_value", "to_value", "actor_kind", "at"]
+_RESERVATION = f"""
+SELECT {", ".join(statements.columns(model, alias) for model, alias in _MODELS[1:])},
+       h.ids, h.fields, h.from_values, h.to_values, h.actor_kinds, h.ats,
+       s.ids, s.statuses, s.numbers, s.submitted_ats,
+       st.place, st.total, st.total_at, st.live_total
+  FROM reservations_reservation {RESERVATION}
+  JOIN reservations_campaign c ON c.id = {RESERVATION}.campaign_id
+  JOIN reservations_variant v ON v.id = {RESERVATION}.variant_id
+  LEFT JOIN LATERAL (
+      SELECT array_agg(ch.id ORDER BY ch.at, ch.id) AS ids,
+             array_agg(ch.field ORDER BY ch.at, ch.id) AS fields,
+             array_agg(ch.from_value ORDER BY ch.at, ch.id) AS from_values,
+             array_agg(ch.to_value ORDER BY ch.at, ch.id) AS to_values,
+             array_agg(ch.actor_kind ORDER BY ch.at, ch.id) AS actor_kinds,
+             array_agg(ch.at ORDER BY ch.at, ch.id) AS ats
+        FROM reservations_reservationchange ch
+       WHERE ch.reservation_id = {RESERVATION}.id) h ON true{_SIBLINGS}
+  LEFT JOIN LATERAL ({_STANDING}) st ON {_HOLDS_PLACE}
+ WHERE {RESERVATION}.number = %(number)s AND {RESERVATION}.customer_id = %(customer)s
+"""  # noqa: S608 (model metadata and constants only)
+
+
+def reservation_by_number(*, customer_id: int, number: str) -> Reservation | None:
+    """The customer's reservation numbered `number` with its campaign, variant, history and
+    orders loaded (reservation.changes.all(), reservation.orders.all() read no database) and
+    its standing as `reservation.standing`; None otherwise."""
+    row = statements.fetchone(_RESERVATION, {"number": number, "customer": customer_id})
+    if row is None:
+        return None
+    reservation, at = statements.instance(Reservation, row, 0)
+    reservation.campaign, at = statements.instance(Campaign, row, at)
+    reservation.variant, at = statements.instance(Variant, row, at)
+    changes = zip(*(column or [] for column in row[at : at + 6]), strict=True)
+    reservation._prefetched_objects_cache = {
+        "changes": [
+            statements.partial(
+                ReservationChange,
+                dict(zip(CHANGE_FIELDS, (pk, reservation.pk, *rest), strict=True)),
+            )
+            for pk, *rest in changes
+        ],
+        "orders": _siblings(reservation, None, *row[at + 6 : at + 10]),
+    }
+    standing_row = row[at + 10 : at + 14]
+    reservation.standing = _standing(*standing_row) if standing_row[0] is not None else None
+    return reservation
 
 
 def _standing(

@@ -58,3 +58,9 @@ def instance(model: type[Model], row: Sequence, at: int) -> tuple[Model, int]:
     names = [field.attname for field in model._meta.concrete_fields]
     values = row[at : at + len(names)]
     return model.from_db(connection.alias, names, values), at + len(names)
+
+
+def partial(model: type[Model], values: dict) -> Model:
+    """An instance of `model` with only these fields loaded (the others deferred)."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(connection.alias, names, [values[name] for name in names])

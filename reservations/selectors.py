@@ -59,7 +59,7 @@ def reservation_timeline(reservation: Reservation) -> list[HistoryStep]:
     """The reservation's history in the customer's words: when it was made, then each
     recorded change (reservations.history), oldest first."""
     steps = [HistoryStep(_("Reserved"), reservation.created_at)]
-    for change in reservation.changes.order_by("at", "pk"):
+    for change in reservation.changes.all():  # oldest first (Meta.ordering); as prefetched
         steps.append(HistoryStep(_change_label(change), change.at))
     return steps
 

@@ -10,10 +10,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from preorder_shop.api import Problem, TokenAuth, problem
+from preorder_shop.conditional import mark, none_match, not_modified, strong_etag
 from preorder_shop.guessing import guessing_slowed_endpoint
 from preorder_shop.identifiers import RESERVATION_NUMBER
 from reservations.api import (
@@ -26,7 +28,7 @@ from reservations.api import (
 from reservations.models import Reservation
 from reservations.selectors import QueueStanding, queue_standing, reservation_timeline
 
-from .. import polling, selectors, services
+from .. import polling, selectors, services, status_load
 from ..exceptions import OrderNotCancellable
 from ..models import Order, OrderStatus
 from .schemas import ActionsOut, StandingOut, actions_out, standing_out
@@ -38,6 +40,8 @@ AUTH = TokenAuth()
 # guessing limit, 429 with Retry-After. A body that is not JSON is a 400, one of the wrong
 # shape a 422.
 LOOKUP = {401: Problem, 404: Problem, 429: Problem}
+# A reservation's body follows the token's customer and the language asked for.
+VARY = ("Authorization", "Accept-Language")
 WITH_BODY = {400: Problem, 422: Problem}
 
 
@@ -94,8 +98,7 @@ class ReservationDetail(ReservationOut):
     )
 
 
-def reservation_out(reservation: Reservation) -> dict:
-    standing = queue_standing(reservation)
+def reservation_out(reservation: Reservation, standing: QueueStanding | None) -> dict:
     return {
         **reservation_base(reservation),
         "standing": standing_out(standing),
@@ -129,14 +132,16 @@ def reservations(
     page = list(rows[: limit + 1])
     last = page[limit - 1] if len(page) > limit else None
     return {
-        "items": [reservation_out(r) for r in page[:limit]],
+        "items": [reservation_out(r, queue_standing(r)) for r in page[:limit]],
         "next_cursor": cursor_of(last.created_at, last.pk) if last else None,
     }
 
 
-def _detail(reservation: Reservation, response: HttpResponse) -> dict:
+def _detail(
+    reservation: Reservation, response: HttpResponse, standing: QueueStanding | None
+) -> dict:
     actions = selectors.customer_actions(reservation, now=timezone.now())
-    body = reservation_out(reservation)
+    body = reservation_out(reservation, standing)
     if actions.order is not None:
         order_status = actions.order.status
     else:
@@ -157,16 +162,32 @@ def _detail(reservation: Reservation, response: HttpResponse) -> dict:
 @router.get(
     "/reservations/{number}",
     auth=AUTH,
-    response={200: ReservationDetail, **LOOKUP},
+    response={200: ReservationDetail, 304: None, **LOOKUP},
     url_name="reservation",
     summary="One reservation: place in line, history and the actions allowed now",
+    description=(
+        "Send the `ETag` back as `If-None-Match`: an unchanged reservation is a `304` with "
+        "no body. Ask again after `Poll-Interval` seconds."
+    ),
     openapi_extra=response_headers(
         200, Poll_Interval="Seconds to wait before asking again (as `poll_interval`)."
     ),
 )
 @guessing_slowed_endpoint
 def reservation(request: HttpRequest, number: str, response: HttpResponse):
-    return _detail(own_reservation(request, number), response)
+    # Polled while in line: loaded in one statement (orders.status_load); the ETag is the
+    # hash of the body itself, so a 304 and the body it stands for cannot disagree.
+    loaded = RESERVATION_NUMBER.shape.matches(number) and status_load.reservation_by_number(
+        customer_id=request.auth.customer_id, number=number
+    )
+    if not loaded:
+        raise Http404
+    body = _detail(loaded, response, loaded.standing)
+    etag = strong_etag([get_language(), timezone.get_current_timezone_name(), body])
+    if none_match(request, etag):
+        return polling.set_poll_interval(not_modified(etag, vary=VARY), body[polling.FIELD])
+    mark(response, etag, vary=VARY)
+    return body
 
 
 # Cancelling: GET says what it would do now and gives the token to confirm it with; the
@@ -259,7 +280,8 @@ def reservation_cancel(request: HttpRequest, number: str, body: ConfirmIn, respo
     if refused:
         return refused
     services.cancel_by_customer(reservation=reservation, customer=request.auth.customer)
-    return _detail(own_reservation(request, number), response)
+    reservation = own_reservation(request, number)
+    return _detail(reservation, response, queue_standing(reservation))
 
 
 class OrderRef(Schema):

@@ -209,3 +209,68 @@ def test_the_page_refreshes_at_the_rules_interval(client, status):
     assert interval(partial) == expected
     if status in (S.RECEIVED, S.PREPARING, S.SHIPPED):
         assert expected <= 30
+
+
+def test_a_reservations_etag_changes_exactly_when_its_body_does():
+    """GET /api/v1/reservations/{number}, polled while in line: its ETag hashes its body."""
+    from orders import services
+
+    from .factories import complete_answers
+
+    variant = VariantFactory()
+    ahead = ReservationFactory(variant=variant)
+    mine = ReservationFactory(variant=variant)
+    api = token_client(mine.customer, HTTP_ACCEPT_LANGUAGE="en")
+    url = f"/api/v1/reservations/{mine.number}"
+    behind: list = []
+    draft: list = []
+
+    def submit():
+        services.submit_order(
+            order=draft[0], customer=mine.customer, values=complete_answers(draft[0])
+        )
+
+    life = [
+        ("a repeat poll", lambda: None, False),
+        (
+            "someone joins behind, counted live",
+            lambda: behind.append(ReservationFactory(variant=variant)),
+            True,
+        ),
+        (
+            "the total becomes a refreshed counter",
+            lambda: refresh_line_counts(variant_ids=[variant.pk]),
+            True,
+        ),
+        ("someone behind cancels, not refreshed", lambda: cancel(behind[0]), False),
+        ("the total is refreshed", lambda: refresh_line_counts(variant_ids=[variant.pk]), True),
+        ("someone ahead cancels: the place moves", lambda: cancel(ahead), True),
+        (
+            "the order form is opened",
+            lambda: draft.append(services.open_draft(reservation=mine, customer=mine.customer)),
+            True,
+        ),
+        ("a repeat poll", lambda: None, False),
+        ("the order form is submitted", submit, True),
+        ("a repeat poll", lambda: None, False),
+    ]
+
+    def poll():
+        response = api.get(url)
+        assert response.status_code == 200
+        return response["ETag"], response.json()
+
+    etag, body = poll()
+    for what, happen, shows_a_change in life:
+        happen()
+        new_etag, new_body = poll()
+        assert (new_body != body) == shows_a_change, what
+        assert (new_etag != etag) == shows_a_change, what
+        with CaptureQueriesContext(connection) as queries:
+            revalidated = api.get(url, HTTP_IF_NONE_MATCH=etag)
+        assert revalidated.status_code == (200 if shows_a_change else 304), what
+        if not shows_a_change:
+            assert len(queries) == 2, what  # the token; the reservation in one statement
+            assert revalidated.content == b""
+        etag, body = new_etag, new_body
+    assert body["status"] == "ordered"
