@@ -3,9 +3,9 @@ API) and for staff (admin, from a ticket): locked, judged by the order form's ow
 rules, recorded in the order's address history and told to the customer through the outbox,
 so a change they did not make is noticed.
 
-Allowed only for a delivered order (courier or dawn delivery) while it is `received`: a
-draft is edited on its order form, and once preparation starts the parcel's label is being
-made. The status is read under the row lock, so a concurrent move to preparing either waits
+Allowed only for an order that a courier brings (courier or dawn delivery, not festival
+pickup) while it is `received`: a draft is edited on its order form, and once preparation
+starts the parcel's label is being made. The same address again changes nothing (None). The status is read under the row lock, so a concurrent move to preparing either waits
 for the change or wins and refuses it; the database refuses an address change after
 `received` too (orders migration 0010), whoever writes.
 """
