@@ -6,7 +6,7 @@ confirmation pages read `cancel_plan`. Nothing here says anything that has not h
 """
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from django.utils import formats, timezone
 from django.utils.translation import get_language
@@ -143,7 +143,7 @@ def status_etag(facts: StatusFacts, *, representation: str) -> str:
             representation,
             get_language(),
             timezone.get_current_timezone_name(),
-            asdict(facts),
+            facts,
         ]
     )
 

@@ -8,6 +8,7 @@ must ask each time (so a change is never served stale from a cache), and no shar
 keeps one customer's answer. `Vary` names every request header the body depends on.
 """
 
+import dataclasses
 import hashlib
 import json
 
@@ -18,10 +19,17 @@ from django.utils.http import parse_etags
 CACHE_CONTROL = "private, no-cache"
 
 
+def _plain(value: object) -> object:
+    # A dataclass by its fields (as dataclasses.asdict, without its deep copy: a poll
+    # hashes its facts every time); dates and anything else by str().
+    return vars(value) if dataclasses.is_dataclass(value) else str(value)
+
+
 def strong_etag(value: object) -> str:
-    """A strong validator for `value` (JSON-able; dates and other objects by str()): the
-    same value always gives the same tag, any change gives another."""
-    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    """A strong validator for `value` (JSON-able, dataclasses by their fields, dates and
+    other objects by str()): the same value always gives the same tag, any change gives
+    another."""
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), default=_plain)
     return '"' + hashlib.sha256(canonical.encode()).hexdigest()[:32] + '"'
 
 
