@@ -30,6 +30,8 @@ from orders.tests.factories import RatePlanFactory, order_in
 from preorder_shop import tokens
 from preorder_shop.tests.factories import CustomerFactory
 from reservations.tests.factories import CampaignFactory, VariantFactory
+from support.models import TicketStatus
+from support.tests.factories import ticket_in
 
 pytestmark = pytest.mark.django_db
 
@@ -67,12 +69,14 @@ REAL_PATH_VALUES: dict[str, list] = {}
 @pytest.fixture
 def bearer():
     """A signed-in customer's token; the customer holds a reservation with a draft, one
-    with a shipped order and one with a received order, and a campaign with two variants
-    is open for reservations."""
+    with a shipped order and one with a received order, an answered and a closed ticket,
+    and a campaign with two variants is open for reservations."""
     customer = CustomerFactory()
     draft = order_in(S.DRAFT, reservation__customer=customer)
     shipped = order_in(S.SHIPPED, reservation__customer=customer)
     received = order_in(S.RECEIVED, reservation__customer=customer)  # its address may change
+    answered = ticket_in(TicketStatus.ANSWERED, customer=customer)
+    closed = ticket_in(TicketStatus.CLOSED, customer=customer)
     campaign = CampaignFactory()
     VariantFactory.create_batch(2, campaign=campaign)
     _token, raw = tokens.issue(customer, device="schemathesis")
@@ -83,6 +87,8 @@ def bearer():
             shipped.reservation.number,
             shipped.number,
             received.number,
+            answered.number,
+            closed.number,
         ],
         token_id=[_token.pk],
     )
