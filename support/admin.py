@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from orders.services import address_change_refusal
 from preorder_shop import outbox
 from preorder_shop.admin_filters import CheckedFilters
 from preorder_shop.exceptions import DomainError
@@ -76,7 +77,7 @@ class TicketAdmin(CheckedFilters, NumberSearch, admin.ModelAdmin):
         "status_changed_at",
     ]
     list_filter = ["status", "category", "verified"]
-    list_select_related = ["customer", "reservation", "order"]
+    list_select_related = ["customer", "reservation", "order", "order__reservation"]
     # NumberSearch reads a typed ticket, reservation or order number first ("t123-456-789").
     search_fields = [
         "=number",
@@ -102,6 +103,7 @@ class TicketAdmin(CheckedFilters, NumberSearch, admin.ModelAdmin):
         "language",
         "reservation_link",
         "order_link",
+        "delivery_address",
         "created_at",
         "status_changed_at",
         "solved_at",
@@ -149,6 +151,18 @@ class TicketAdmin(CheckedFilters, NumberSearch, admin.ModelAdmin):
             return "—"
         url = reverse("admin:orders_order_change", args=[obj.order_id])
         return format_html('<a href="{}">{}</a>', url, obj.order.number or f"#{obj.order_id}")
+
+    @admin.display(description=_("delivery address"))
+    def delivery_address(self, obj: Ticket) -> str:
+        """The agent's way to the order's address door (orders.services.address, the same as
+        the customer's), or why it is closed."""
+        if not obj.order_id or obj.order.number is None:
+            return "—"
+        refusal = address_change_refusal(obj.order)
+        if refusal is not None:
+            return str(refusal.message)
+        url = reverse("admin:orders_order_change_address", args=[obj.order_id])
+        return format_html('<a href="{}">{}</a>', url, _("Change delivery address"))
 
     @admin.display(description=_("notifications"))
     def notifications(self, obj: Ticket) -> str:
