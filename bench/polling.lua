@@ -1,13 +1,15 @@
 -- wrk script for bench/polling.py: every request is one customer's status poll.
 --
 -- Arguments (after wrk's --): mode, customers file, thread count.
---   The customers file has one line per customer: token, order number, ETag (tab-separated).
+--   The customers file has one line per customer: token, order number, its ETag,
+--   reservation number, its ETag (tab-separated).
 --   Thread i takes lines i, i+n, i+2n ... and cycles through them, so with as many customers
 --   as connections every request in flight carries a different customer's token.
 --   mode "floor": GET the URL given to wrk (the constant view) with the customer's
 --     Authorization header, which the view never reads;
 --   mode "full": GET /api/v1/orders/<number> with the customer's token;
---   mode "conditional": the same with If-None-Match: the customer's current ETag.
+--   mode "conditional": the same with If-None-Match: the customer's current ETag;
+--   mode "reservation": GET /api/v1/reservations/<number> with If-None-Match.
 -- done() prints one line "BENCH {json}" that the driver parses: the status counts say
 -- whether each mode got what it asked for (200s for floor and full, 304s for conditional).
 
@@ -26,8 +28,12 @@ function init(args)
    local line_number = 0
    for line in io.lines(args[2]) do
       if line_number % thread_count == index then
-         local token, number, etag = string.match(line, "^(%S+)\t(%S+)\t(.+)$")
-         table.insert(customers, { token = token, number = number, etag = etag })
+         local token, number, etag, reservation, reservation_etag =
+            string.match(line, "^(%S+)\t(%S+)\t(%S+)\t(%S+)\t(%S+)$")
+         table.insert(customers, {
+            token = token, number = number, etag = etag,
+            reservation = reservation, reservation_etag = reservation_etag,
+         })
       end
       line_number = line_number + 1
    end
@@ -40,6 +46,10 @@ function request()
    local headers = { ["Authorization"] = "Bearer " .. customer.token }
    if mode == "floor" then
       return wrk.format("GET", nil, headers)
+   end
+   if mode == "reservation" then
+      headers["If-None-Match"] = customer.reservation_etag
+      return wrk.format("GET", "/api/v1/reservations/" .. customer.reservation, headers)
    end
    if mode == "conditional" then
       headers["If-None-Match"] = customer.etag

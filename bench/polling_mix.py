@@ -67,12 +67,12 @@ def _reservation_interval(index: int) -> tuple[int, str] | None:
     return seconds, f"served, a reservation at place {place:,}"
 
 
-def poll_intervals(pollers: list[tuple[str, str]]) -> dict[str, tuple[int, str]]:
+def poll_intervals(pollers: list[tuple[str, str, str]]) -> dict[str, tuple[int, str]]:
     """Seconds between polls per state, and where the figure comes from: served where the
     seeded line reaches the state, else the server's rule (orders.polling), labelled so."""
     from orders import polling
 
-    token, number = pollers[0]
+    token, number, _reservation = pollers[0]
     served = _served(STATUS_PATH.format(number=number), token)
     if served is None:
         raise SystemExit(f"GET {STATUS_PATH} sets no Poll-Interval on a received order")
