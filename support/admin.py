@@ -25,6 +25,7 @@ from preorder_shop.identifiers import NumberSearch
 from preorder_shop.models import OutboxChannel, OutboxMessage
 
 from . import articles, notice_messaging
+from .admin_reply import reply_view
 from .models import Deflection, HelpArticle, Notice, Ticket, TicketHistory, TicketMessage
 
 
@@ -104,6 +105,7 @@ class TicketAdmin(CheckedFilters, NumberSearch, admin.ModelAdmin):
         "reservation_link",
         "order_link",
         "delivery_address",
+        "reply",
         "created_at",
         "status_changed_at",
         "solved_at",
@@ -151,6 +153,21 @@ class TicketAdmin(CheckedFilters, NumberSearch, admin.ModelAdmin):
             return "—"
         url = reverse("admin:orders_order_change", args=[obj.order_id])
         return format_html('<a href="{}">{}</a>', url, obj.order.number or f"#{obj.order_id}")
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/reply/",
+                self.admin_site.admin_view(lambda r, object_id: reply_view(self, r, object_id)),
+                name="support_ticket_reply",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("reply"))
+    def reply(self, obj: Ticket) -> str:
+        url = reverse("admin:support_ticket_reply", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Reply to the customer"))
 
     @admin.display(description=_("delivery address"))
     def delivery_address(self, obj: Ticket) -> str:

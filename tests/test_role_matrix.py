@@ -268,6 +268,7 @@ MATRIX = {
     "admin:support_ticket_history": "302 403 403 200 403 200 200 200",
     "admin:support_ticket_delete": "302 403 403 403 403 403 403 403",
     "admin:support_ticket_object": "302 302 302 302 302 302 302 302",
+    "admin:support_ticket_reply": "302 403 403 200 403 403 200 200",
     "admin:support_ticket_changelist!delete_selected": "302 403 403 no 403 no no no",
     # Help articles and notices: Support agents write them (deleting an article is an
     # Administrator's; a notice is never deleted); messaging a notice's customers is
