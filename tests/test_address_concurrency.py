@@ -9,12 +9,10 @@ order's row. The third runs both at once for many orders, in whichever order the
 each ends in one of the two outcomes (the stamps cannot order them there: each door reads
 its clock before it waits for the row)."""
 
-import threading
-import time
 from collections.abc import Callable
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from fulfillment.services import moves
 from orders import services
@@ -23,7 +21,7 @@ from orders.models import ADDRESS_FIELDS, Order, OrderAddressChange, OrderStatus
 from orders.tests.factories import give_unit, order_in
 from preorder_shop.actors import Actor
 from preorder_shop.models import OutboxMessage
-from tests.concurrency import run_at_once
+from tests.concurrency import InThread, execute, run_at_once, until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,54 +35,6 @@ NEW_ADDRESS = {
     "address_line2": "12층",
     "delivery_note": "",
 }
-
-
-def execute(sql: str, params=None) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall() if cursor.description else []
-
-
-class InThread:
-    """Run `call` in a thread on its own connection; `pid` is that connection's backend."""
-
-    def __init__(self, call: Callable[[], object]) -> None:
-        self.call, self.pid, self.result = call, None, None
-        self.started = threading.Event()
-        self.thread = threading.Thread(target=self._run)
-        self.thread.start()
-        assert self.started.wait(30), "the thread did not start"
-
-    def _run(self) -> None:
-        try:
-            self.pid = execute("SELECT pg_backend_pid()")[0][0]
-            self.started.set()
-            self.result = self.call()
-        except Exception as exc:  # the test inspects it
-            self.result = exc
-        finally:
-            self.started.set()
-            connection.close()
-
-    def waiting_or_done(self) -> bool:
-        if not self.thread.is_alive():
-            return True
-        return execute(
-            "SELECT EXISTS (SELECT FROM pg_locks WHERE pid = %s AND NOT granted)", [self.pid]
-        ) == [(True,)]
-
-    def join(self) -> object:
-        self.thread.join(60)
-        assert not self.thread.is_alive(), "a thread hung"
-        return self.result
-
-
-def until(condition: Callable[[], bool], what: str) -> None:
-    """Poll until `condition` holds (a lock wait shows in pg_locks at once); fail after 30 s."""
-    deadline = time.monotonic() + 30
-    while not condition():
-        assert time.monotonic() < deadline, f"never: {what}"
-        time.sleep(0.005)
 
 
 def a_received_order_with_a_unit() -> Order:

@@ -6,13 +6,11 @@ as gates (no sleeping): a transaction that ends reservations is held open at a g
 refresh runs, and a refresh is held inside its counting statement while reservations end.
 The third runs cancels, set-based expiries, intake and refreshes at once."""
 
-import threading
-import time
 import uuid
 from collections.abc import Callable
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from preorder_shop.actors import Actor
@@ -36,52 +34,10 @@ from reservations.tests.line_checks import (
     stored_buckets,
     submit_order,
 )
-from tests.concurrency import run_at_once
+from tests.concurrency import InThread, run_at_once, until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 GATE = 7_113_013  # an advisory lock key of this test only (one bigint: not a (1, variant) key)
-
-
-class InThread:
-    """Run `call` in a thread on its own connection; `pid` is that connection's backend."""
-
-    def __init__(self, call: Callable[[], object]) -> None:
-        self.call, self.pid, self.result = call, None, None
-        self.started = threading.Event()
-        self.thread = threading.Thread(target=self._run)
-        self.thread.start()
-        assert self.started.wait(30), "the thread did not start"
-
-    def _run(self) -> None:
-        try:
-            self.pid = execute("SELECT pg_backend_pid()")[0][0]
-            self.started.set()
-            self.result = self.call()
-        except Exception as exc:  # the test inspects it
-            self.result = exc
-        finally:
-            self.started.set()
-            connection.close()
-
-    def waiting_or_done(self) -> bool:
-        if not self.thread.is_alive():
-            return True
-        return execute(
-            "SELECT EXISTS (SELECT FROM pg_locks WHERE pid = %s AND NOT granted)", [self.pid]
-        ) == [(True,)]
-
-    def join(self) -> object:
-        self.thread.join(60)
-        assert not self.thread.is_alive(), "a thread hung"
-        return self.result
-
-
-def until(condition: Callable[[], bool], what: str) -> None:
-    """Poll until `condition` holds (a lock wait shows in pg_locks at once); fail after 30 s."""
-    deadline = time.monotonic() + 30
-    while not condition():
-        assert time.monotonic() < deadline, f"never: {what}"
-        time.sleep(0.005)
 
 
 def refresh(variant) -> Callable[[], list[int]]:
