@@ -23,6 +23,7 @@ from .services import QUEUE_LOCK
 BUCKET = 4096
 _HOLDING = ", ".join(f"'{status.value}'" for status in HOLDING_STATUSES)
 
+
 # One statement per read. Without a refreshed count (a new campaign's first seconds) the
 # place is counted from the start of the line and the total counted live, as before.
 # `variant` and `position` are SQL: parameters here, a joined reservation's columns in a

@@ -5,8 +5,9 @@ so a change they did not make is noticed.
 
 Allowed only for an order that a courier brings (courier or dawn delivery, not festival
 pickup) while it is `received`: a draft is edited on its order form, and once preparation
-starts the parcel's label is being made. The same address again changes nothing (None). The status is read under the row lock, so a concurrent move to preparing either waits
-for the change or wins and refuses it; the database refuses an address change after
+starts the parcel's label is being made. The same address again changes nothing (None).
+The status is read under the row lock, so a concurrent move to preparing either waits for
+the change or wins and refuses it; the database refuses an address change after
 `received` too (orders migration 0010), whoever writes.
 """
 
