@@ -6,6 +6,7 @@ the composition root (preorder_shop.urls) assembles them, so the layers hold.
 """
 
 import re
+import uuid
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -55,6 +56,45 @@ def optional_customer(request: HttpRequest) -> Customer | None:
     """The customer a public endpoint answers for: the token's, when one is sent and live."""
     token = TokenAuth()(request)
     return token.customer if token else None
+
+
+# The responses every lookup of a number may answer (no token, a miss, guessing slowed),
+# and those of an endpoint with a body (not JSON, wrong shape).
+LOOKUP = {401: Problem, 404: Problem, 429: Problem}
+WITH_BODY = {400: Problem, 422: Problem}
+
+# Idempotent creates: the key is read by the endpoint, not by ninja, so a missing or
+# malformed key gets a code of its own.
+IDEMPOTENCY_KEY = "Idempotency-Key"
+UUID_TEXT = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+
+
+def idempotency_parameter(description: str) -> dict:
+    """The OpenAPI header parameter of an idempotent create."""
+    return {
+        "in": "header",
+        "name": IDEMPOTENCY_KEY,
+        "required": True,
+        "schema": {"type": "string", "format": "uuid"},
+        "description": description,
+    }
+
+
+def idempotency_key(request: HttpRequest, *, missing: str) -> uuid.UUID | HttpResponse:
+    """The request's Idempotency-Key, or the 400 problem saying what is wrong with it
+    (`missing`: the detail when there is none)."""
+    sent = request.headers.get(IDEMPOTENCY_KEY)
+    if sent is None:
+        return problem(
+            400, "idempotency_key_missing", _("Send an Idempotency-Key header."), missing
+        )
+    if not UUID_TEXT.fullmatch(sent):
+        return problem(
+            400, "idempotency_key_invalid", _("The Idempotency-Key header must be a UUID.")
+        )
+    return uuid.UUID(sent)
 
 
 # A public endpoint that says more with a token (OpenAPI: the token is optional).

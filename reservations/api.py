@@ -4,8 +4,6 @@ launch-hour door: reserve a variant (reservations.services.reserve, as the campa
 form does), made idempotent by the `Idempotency-Key` header as the form by its hidden key."""
 
 import datetime as dt
-import re
-import uuid
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -13,7 +11,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from preorder_shop.api import OPTIONAL_TOKEN, Problem, TokenAuth, optional_customer, problem
+from preorder_shop.api import (
+    OPTIONAL_TOKEN,
+    Problem,
+    TokenAuth,
+    idempotency_key,
+    idempotency_parameter,
+    optional_customer,
+    problem,
+)
 
 from . import selectors, services
 from .models import Campaign, Fulfilment, Reservation
@@ -220,19 +226,10 @@ class ReserveIn(Schema):
     fulfilment: Fulfilment
 
 
-IDEMPOTENCY_KEY = "Idempotency-Key"
-UUID_TEXT = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+IDEMPOTENCY_PARAMETER = idempotency_parameter(
+    "A new UUID per reservation the customer means to make; a retry of the same request "
+    "sends the same key and gets the same reservation (200)."
 )
-# Read by the endpoint, not by ninja, so a missing or malformed key gets a code of its own.
-IDEMPOTENCY_PARAMETER = {
-    "in": "header",
-    "name": IDEMPOTENCY_KEY,
-    "required": True,
-    "schema": {"type": "string", "format": "uuid"},
-    "description": "A new UUID per reservation the customer means to make; a retry of the "
-    "same request sends the same key and gets the same reservation (200).",
-}
 
 
 @router.post(
@@ -259,18 +256,11 @@ IDEMPOTENCY_PARAMETER = {
     },
 )
 def reserve(request: HttpRequest, slug: str, body: ReserveIn, response: HttpResponse):
-    sent = request.headers.get(IDEMPOTENCY_KEY)
-    if sent is None:
-        return problem(
-            400,
-            "idempotency_key_missing",
-            _("Send an Idempotency-Key header."),
-            _("Each new reservation needs a new UUID; a retry sends the same one."),
-        )
-    if not UUID_TEXT.fullmatch(sent):
-        return problem(
-            400, "idempotency_key_invalid", _("The Idempotency-Key header must be a UUID.")
-        )
+    key = idempotency_key(
+        request, missing=_("Each new reservation needs a new UUID; a retry sends the same one.")
+    )
+    if isinstance(key, HttpResponse):
+        return key
     variant = selectors.intake_catalogue.variants(slug).get(body.variant_id)
     if variant is None:
         get_object_or_404(Campaign, slug=slug)
@@ -282,7 +272,7 @@ def reserve(request: HttpRequest, slug: str, body: ReserveIn, response: HttpResp
         customer_id=request.auth.customer_id,
         variant=variant,
         fulfilment=body.fulfilment,
-        idempotency_key=uuid.UUID(sent),
+        idempotency_key=key,
         now=now,
     )
     # The service returns what this key already made, whatever this request asked for.

@@ -16,18 +16,20 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from preorder_shop.api import Problem, TokenAuth, error_code, problem
+from preorder_shop.api import (
+    LOOKUP,
+    WITH_BODY,
+    Problem,
+    TokenAuth,
+    error_code,
+    idempotency_key,
+    idempotency_parameter,
+    problem,
+)
 from preorder_shop.client import client_key
 from preorder_shop.exceptions import DomainError
 from preorder_shop.guessing import guessing_slowed_endpoint
-from reservations.api import (
-    IDEMPOTENCY_KEY,
-    LOCATION,
-    UUID_TEXT,
-    cursor_after,
-    cursor_of,
-    response_headers,
-)
+from reservations.api import LOCATION, cursor_after, cursor_of, response_headers
 
 from . import contact_limits, selectors, services
 from .exceptions import NotYourOrder, NotYourReservation
@@ -37,8 +39,6 @@ from .services import MAX_BODY
 
 router = Router(tags=["support"])
 AUTH = TokenAuth()
-LOOKUP = {401: Problem, 404: Problem, 429: Problem}
-WITH_BODY = {400: Problem, 422: Problem}
 # The services' refusal codes, which a form's error keeps when it is the service's rule.
 SERVICE_CODES = {refusal.code for refusal in REFUSAL_FIELDS}
 
@@ -48,31 +48,17 @@ def ticket_path(number: str) -> str:
 
 
 def _idempotency_parameter(what: str) -> dict:
-    return {
-        "in": "header",
-        "name": IDEMPOTENCY_KEY,
-        "required": True,
-        "schema": {"type": "string", "format": "uuid"},
-        "description": f"A new UUID per {what}; a retry of the same request sends the same "
-        "key and gets the same answer (200).",
-    }
+    return idempotency_parameter(
+        f"A new UUID per {what}; a retry of the same request sends the same key and gets "
+        "the same answer (200)."
+    )
 
 
 def _key(request: HttpRequest) -> uuid.UUID | HttpResponse:
     """The request's Idempotency-Key, or the problem saying what is wrong with it."""
-    sent = request.headers.get(IDEMPOTENCY_KEY)
-    if sent is None:
-        return problem(
-            400,
-            "idempotency_key_missing",
-            _("Send an Idempotency-Key header."),
-            _("Each new message needs a new UUID; a retry sends the same one."),
-        )
-    if not UUID_TEXT.fullmatch(sent):
-        return problem(
-            400, "idempotency_key_invalid", _("The Idempotency-Key header must be a UUID.")
-        )
-    return uuid.UUID(sent)
+    return idempotency_key(
+        request, missing=_("Each new message needs a new UUID; a retry sends the same one.")
+    )
 
 
 def _refused(exc: DomainError) -> HttpResponse:

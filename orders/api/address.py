@@ -8,14 +8,14 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from pydantic import ConfigDict
 
-from preorder_shop.api import Problem, TokenAuth, error_code, problem
+from preorder_shop.api import LOOKUP, WITH_BODY, Problem, TokenAuth, error_code, problem
 from preorder_shop.guessing import guessing_slowed_endpoint
 
 from .. import services
 from ..exceptions import AddressNotChangeable, InvalidAddress
 from ..models import ADDRESS_FIELDS, Order
 from .order_form import FormProblem
-from .reservations import LOOKUP, WITH_BODY, own_order
+from .reservations import own_order
 
 router = Router(tags=["orders"])
 AUTH = TokenAuth()

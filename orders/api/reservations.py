@@ -14,7 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from preorder_shop.api import Problem, TokenAuth, problem
+from preorder_shop.api import LOOKUP, WITH_BODY, Problem, TokenAuth, problem
 from preorder_shop.conditional import mark, none_match, not_modified, strong_etag
 from preorder_shop.guessing import guessing_slowed_endpoint
 from preorder_shop.identifiers import RESERVATION_NUMBER
@@ -36,13 +36,8 @@ from .schemas import ActionsOut, StandingOut, actions_out, standing_out
 router = Router(tags=["reservations"])
 AUTH = TokenAuth()
 
-# Every lookup of a number answers these too: no token (401), a miss (404), and, past the
-# guessing limit, 429 with Retry-After. A body that is not JSON is a 400, one of the wrong
-# shape a 422.
-LOOKUP = {401: Problem, 404: Problem, 429: Problem}
 # A reservation's body follows the token's customer and the language asked for.
 VARY = ("Authorization", "Accept-Language")
-WITH_BODY = {400: Problem, 422: Problem}
 
 
 def own_reservation(request: HttpRequest, number: str) -> Reservation:
