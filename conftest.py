@@ -12,7 +12,7 @@ from reservations.selectors import intake_catalogue
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
     """Rate-limit counters live in Redis, outside the test transaction: start each test clean."""
-    client = ratelimit._client()
+    client = ratelimit.redis_client()
     keys = list(client.scan_iter(match="ratelimit:*", count=1000))
     if keys:
         client.delete(*keys)

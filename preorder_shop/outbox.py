@@ -23,7 +23,7 @@ from django.template.loader import get_template
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
-from . import tasks  # the tasks call back into this module, so import the module only
+from . import pacing, tasks  # the tasks call back into this module, so import the module only
 from .models import OutboxChannel, OutboxMessage, OutboxStatus
 from .phone import mask_phone
 
@@ -248,6 +248,7 @@ def _send_claimed(message: OutboxMessage, *, now: dt.datetime | None) -> None:
     try:
         # Templates may read live facts (an expected delivery), so rendering is a read too.
         subject, body = _reconnecting(lambda: render(message))
+        pacing.wait_for_turn(message.channel)
         channel_for(message.channel).send(
             recipient=message.recipient,
             subject=subject,

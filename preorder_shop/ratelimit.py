@@ -48,7 +48,8 @@ class Limit:
 
 
 @functools.cache
-def _client() -> redis.Redis:
+def redis_client() -> redis.Redis:
+    """The shop's Redis for counters shared by every process (limits, send pacing)."""
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=1)
 
 
@@ -67,7 +68,7 @@ def blocked_for(limit: Limit, subject: str) -> int:
 def blocked_for_longest(subjects: Sequence[tuple[Limit, str]]) -> int:
     """Seconds until every (limit, subject) may try again, the longest wait, in one round
     trip (a poll asks two: its customer and its address); 0 when none is blocked."""
-    pipe = _client().pipeline(transaction=False)
+    pipe = redis_client().pipeline(transaction=False)
     for limit, subject in subjects:
         pipe.get(limit.key(subject))
         pipe.ttl(limit.key(subject))
@@ -86,13 +87,13 @@ def blocked_for_longest(subjects: Sequence[tuple[Limit, str]]) -> int:
 def hit(limit: Limit, subject: str) -> int:
     """Count one hit; return the count within the current window."""
     key = limit.key(subject)
-    pipe = _client().pipeline()
+    pipe = redis_client().pipeline()
     pipe.incr(key)
     pipe.expire(key, limit.window_seconds, nx=True)
     try:
         count = pipe.execute()[0]
         if limit.lock_seconds and count == limit.max_hits:
-            _client().expire(key, limit.lock_seconds)
+            redis_client().expire(key, limit.lock_seconds)
     except UNREACHABLE as error:
         return _when_unreachable(limit, error, fallback=0)
     return int(count)
@@ -103,7 +104,7 @@ def reset(limit: Limit, subject: str) -> None:
     skipped whatever the policy: the count stands, the safe side, and the request that
     already did its work (a sign-in committed) is not turned into an error."""
     try:
-        _client().delete(limit.key(subject))
+        redis_client().delete(limit.key(subject))
     except UNREACHABLE as error:
         logger.warning("Rate limit %s: not reset, Redis is unreachable (%s)", limit.name, error)
 
@@ -121,6 +122,6 @@ def refund(limit: Limit, subject: str) -> None:
     """Take back a hit counted before it was judged, once it turns out not to count (a
     right code counted as a possible wrong one). Skipped while Redis is down, like reset."""
     try:
-        _client().eval(_REFUND, 1, limit.key(subject))
+        redis_client().eval(_REFUND, 1, limit.key(subject))
     except UNREACHABLE as error:
         logger.warning("Rate limit %s: not refunded, Redis unreachable (%s)", limit.name, error)

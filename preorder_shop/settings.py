@@ -257,6 +257,14 @@ OUTBOX_CHANNELS = {
     "sms": SMS_CHANNEL,
     "email": os.environ.get("EMAIL_CHANNEL", "preorder_shop.channels.EmailChannel"),
 }
+# A provider's contracted rate, "<messages a second>[/<burst>]" (preorder_shop.pacing):
+# senders wait for their turn instead of meeting its 429s. Unset: not paced.
+OUTBOX_SEND_RATES = {
+    channel: (float(rate), int(burst or float(rate)))
+    for channel in ("sms", "email")
+    if (setting := os.environ.get(f"{channel.upper()}_SEND_RATE"))
+    for rate, _, burst in [setting.partition("/")]
+}
 OTP_SHOW_CODE_ON_PAGE = env_bool("OTP_SHOW_CODE_ON_PAGE", DEBUG)
 
 # When the support desk is staffed (support.shifts): per weekday (0 = Monday) the hours

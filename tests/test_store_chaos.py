@@ -391,11 +391,11 @@ def sign_in_and_reserve(
 def seconds_locked(redis_url: str, phone: str) -> int:
     """What the rate limit itself reads from `redis_url` (its client is cached per URL)."""
     with override_settings(REDIS_URL=redis_url):
-        ratelimit._client.cache_clear()
+        ratelimit.redis_client.cache_clear()
         try:
             return ratelimit.blocked_for(WRONG_CODES_PER_PHONE, phone)
         finally:
-            ratelimit._client.cache_clear()
+            ratelimit.redis_client.cache_clear()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -127,7 +127,7 @@ def test_with_redis_down_customers_still_read_their_own_orders(monkeypatch, capl
         s.bind(("127.0.0.1", 0))
         closed_port = s.getsockname()[1]
     unreachable = redis.Redis(host="127.0.0.1", port=closed_port, socket_connect_timeout=1)
-    monkeypatch.setattr(ratelimit, "_client", lambda: unreachable)
+    monkeypatch.setattr(ratelimit, "redis_client", lambda: unreachable)
 
     assert browser.get(f"/my/orders/{order.number}/").status_code == 200
     assert browser.get(f"/my/orders/{ORDER_NUMBER.generate()}/").status_code == 404

@@ -145,7 +145,7 @@ def redis_down(monkeypatch):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     unreachable = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=1)
-    monkeypatch.setattr(ratelimit, "_client", lambda: unreachable)
+    monkeypatch.setattr(ratelimit, "redis_client", lambda: unreachable)
 
 
 def test_while_redis_is_down_no_password_is_checked_uncounted(staff, redis_down, monkeypatch):

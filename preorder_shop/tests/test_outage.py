@@ -39,7 +39,7 @@ def database_gone(*args, **kwargs):
 
 def test_redis_unreachable_is_a_503_page_not_a_500(browser, monkeypatch):
     unreachable = redis.Redis(host="127.0.0.1", port=closed_port(), socket_connect_timeout=1)
-    monkeypatch.setattr(ratelimit, "_client", lambda: unreachable)
+    monkeypatch.setattr(ratelimit, "redis_client", lambda: unreachable)
 
     response = browser.post("/signin/", {"phone": "010-1234-5678", "name": "김민수"})
 

@@ -20,7 +20,7 @@ def redis_down(monkeypatch):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     unreachable = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=1)
-    monkeypatch.setattr(ratelimit, "_client", lambda: unreachable)
+    monkeypatch.setattr(ratelimit, "redis_client", lambda: unreachable)
 
 
 def test_every_sign_in_limit_fails_closed_and_every_lookup_limit_open():

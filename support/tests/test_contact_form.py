@@ -164,7 +164,7 @@ def test_parallel_sends_for_one_number_cannot_slip_past_the_limit():
 
 def test_with_redis_down_the_form_still_takes_the_message(monkeypatch):
     unreachable = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
-    monkeypatch.setattr(ratelimit, "_client", lambda: unreachable)
+    monkeypatch.setattr(ratelimit, "redis_client", lambda: unreachable)
 
     assert send().status_code == 302
     assert Ticket.objects.count() == 1
