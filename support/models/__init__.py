@@ -3,7 +3,11 @@ answered (help.py), and the notices staff publish to affected customers (notices
 
 from .help import ArticleStatus, Deflection, HelpArticle
 from .notices import Notice, NoticeSeverity
+from .sla import RoundTheClock, SlaPolicy
 from .tickets import (
+    CLOCK_STATUSES,
+    PENDING_DUE,
+    QUEUE_STATUSES,
     SOLVED_STATUSES,
     AuthorKind,
     Ticket,
@@ -15,6 +19,9 @@ from .tickets import (
 )
 
 __all__ = [
+    "CLOCK_STATUSES",
+    "PENDING_DUE",
+    "QUEUE_STATUSES",
     "SOLVED_STATUSES",
     "ArticleStatus",
     "AuthorKind",
@@ -22,6 +29,8 @@ __all__ = [
     "HelpArticle",
     "Notice",
     "NoticeSeverity",
+    "RoundTheClock",
+    "SlaPolicy",
     "Ticket",
     "TicketCategory",
     "TicketChange",

@@ -8,7 +8,8 @@ without its history row).
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, When
+from django.db.models.functions import Least
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -41,6 +42,18 @@ class TicketStatus(models.TextChoices):
 # A solved ticket keeps the time it was solved, and so does a closed one (closed = solved
 # more than the reopening window ago); every other status has none.
 SOLVED_STATUSES = [TicketStatus.SOLVED, TicketStatus.CLOSED]
+# The queue (issue 15): every ticket not solved or closed. The SLA clock runs while the
+# ticket is ours to act on (open or answered) and stops while it waits on the customer.
+QUEUE_STATUSES = [TicketStatus.OPEN, TicketStatus.ANSWERED, TicketStatus.WAITING_ON_CUSTOMER]
+CLOCK_STATUSES = [TicketStatus.OPEN, TicketStatus.ANSWERED]
+# The queue's order: the nearer of the deadlines still pending (the first response's until
+# it is given, and the resolution's); NULL while the clock is stopped with time left, which
+# PostgreSQL sorts last. The same expression is indexed (ticket_queue_idx), so the queue
+# is an index scan, not a sort.
+PENDING_DUE = Least(
+    Case(When(first_responded_at__isnull=True, then=F("first_response_due_at"))),
+    F("resolution_due_at"),
+)
 
 
 class Ticket(models.Model):
@@ -96,6 +109,25 @@ class Ticket(models.Model):
     solved_at = models.DateTimeField(_("solved at"), null=True, blank=True)
     # The form's key: the same submission sent again (double click, retry) is the same ticket.
     idempotency_key = models.UUIDField(_("idempotency key"), editable=False)
+    # The SLA (issue 15): stamped by support.services.deadlines on every change that moves
+    # them. A due time is NULL while the clock is stopped with time left (waiting on the
+    # customer); once given or solved it stays what it was then, to measure against.
+    first_response_due_at = models.DateTimeField(_("first response due"), null=True, blank=True)
+    first_responded_at = models.DateTimeField(_("first responded at"), null=True, blank=True)
+    resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assigned to"),
+    )
+    sla_breach_reason = models.TextField(
+        _("reason for the SLA breach"),
+        blank=True,
+        help_text=_("Recorded by an agent (support.services.explain_breach)."),
+    )
 
     class Meta:
         verbose_name = _("ticket")
@@ -111,6 +143,19 @@ class Ticket(models.Model):
                 fields=["solved_at"],
                 condition=Q(status=TicketStatus.SOLVED),
                 name="ticket_solved_idx",
+            ),
+            # The queue page's ORDER BY, and "take next"'s (unassigned, clock running).
+            models.Index(
+                PENDING_DUE,
+                F("id"),
+                condition=Q(status__in=QUEUE_STATUSES),
+                name="ticket_queue_idx",
+            ),
+            models.Index(
+                PENDING_DUE,
+                F("id"),
+                condition=Q(status__in=CLOCK_STATUSES, assignee__isnull=True),
+                name="ticket_unassigned_idx",
             ),
         ]
         constraints = [
@@ -163,6 +208,11 @@ class Ticket(models.Model):
             models.CheckConstraint(
                 condition=Q(status_changed_at__gte=F("created_at")),
                 name="ticket_changed_after_created",
+            ),
+            models.CheckConstraint(
+                condition=Q(first_responded_at__isnull=True)
+                | Q(first_responded_at__gte=F("created_at")),
+                name="ticket_responded_after_created",
             ),
         ]
 
@@ -243,12 +293,22 @@ class TicketMessage(models.Model):
 class TicketChange(models.TextChoices):
     STATUS = "status", _("Status")
     LINKED = "linked", _("Linked")
+    ASSIGNED = "assigned", _("Assigned")
+    RELEASED = "released", _("Released")
+    MERGED = "merged", _("Merged")
+    SLA_EXPLAINED = "sla_explained", _("SLA breach explained")
+
+
+# Changes that name the agent a ticket was given to or taken from.
+ASSIGNMENT_CHANGES = [TicketChange.ASSIGNED, TicketChange.RELEASED]
+# Changes that say what happened in their note (which ticket merged; the breach's reason).
+NOTED_CHANGES = [TicketChange.MERGED, TicketChange.SLA_EXPLAINED]
 
 
 class TicketHistory(ActedBy):
-    """One row per change of a ticket: a status move, or a named change (an order linked;
-    assignment and merging come with issue 15). Append-only (the database refuses updates
-    and deletes)."""
+    """One row per change of a ticket: a status move, or a named change (an order linked, an
+    agent assigned or released, a duplicate merged, an SLA breach explained). Append-only
+    (the database refuses updates and deletes)."""
 
     ticket = models.ForeignKey(
         Ticket, on_delete=models.PROTECT, related_name="history", verbose_name=_("ticket")
@@ -260,6 +320,15 @@ class TicketHistory(ActedBy):
     )
     to_status = models.CharField(_("to"), max_length=32, choices=TicketStatus.choices, blank=True)
     note = models.TextField(_("note"), blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("agent"),
+        help_text=_("Who the ticket was assigned to, or released from."),
+    )
 
     class Meta:
         verbose_name = _("ticket change")
@@ -278,6 +347,15 @@ class TicketHistory(ActedBy):
                 )
                 | (~Q(change=TicketChange.STATUS) & Q(from_status="", to_status="")),
                 name="ticket_history_status_move",
+            ),
+            models.CheckConstraint(
+                condition=Q(change__in=ASSIGNMENT_CHANGES, assignee__isnull=False)
+                | (~Q(change__in=ASSIGNMENT_CHANGES) & Q(assignee__isnull=True)),
+                name="ticket_history_assignee_named",
+            ),
+            models.CheckConstraint(
+                condition=~Q(change__in=NOTED_CHANGES) | Q(note__regex=r"\S"),
+                name="ticket_history_change_noted",
             ),
             *ActedBy.constraints("ticket_history"),
         ]
