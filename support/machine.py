@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from preorder_shop.actors import Actor, ActorKind
 
-from . import notices
+from . import notices, sla
 from .exceptions import IllegalTicketMove, TicketClosed, TicketMoveNotYours
 from .models import Ticket, TicketChange, TicketHistory, TicketStatus
 
@@ -145,6 +145,7 @@ def move_locked(
         note=note.strip(),
         **TicketHistory.fields_for(actor),
     )
+    sla.stamp(locked)  # the SLA clock stops or runs on from this move
     if notify and rule.notice:
         notices.queue_notice(ticket=locked, template_key=rule.notice, key=f"history:{entry.pk}")
     return locked

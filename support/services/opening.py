@@ -17,7 +17,7 @@ from preorder_shop.models import Customer
 from preorder_shop.phone import normalize_mobile
 from reservations.models import Reservation
 
-from .. import machine
+from .. import machine, sla
 from ..acknowledgement import queue_acknowledgement, queue_contact_acknowledgement
 from ..exceptions import (
     ContactNameRequired,
@@ -115,6 +115,7 @@ def open_ticket(
             idempotency_key=idempotency_key,
             created_at=now,
             status_changed_at=now,
+            **sla.for_new_ticket(category=category, at=now),
         )
         if ticket is None:  # the same key won a parallel race: that submission's answer
             return _opened_with_key(customer, idempotency_key)
@@ -155,6 +156,7 @@ def open_contact_ticket(
             idempotency_key=idempotency_key,
             created_at=now,
             status_changed_at=now,
+            **sla.for_new_ticket(category=TicketCategory.SIGN_IN, at=now),
         )
         if ticket is None:
             return Ticket.objects.get(

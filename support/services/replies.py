@@ -11,7 +11,7 @@ from django.utils import timezone
 from preorder_shop.actors import Actor
 from preorder_shop.models import Customer
 
-from .. import machine, notices
+from .. import machine, notices, sla
 from ..exceptions import IllegalTicketMove, NotYourTicket, TicketClosed
 from ..models import AuthorKind, Ticket, TicketMessage, TicketStatus
 from .cleaning import clean_body
@@ -65,9 +65,14 @@ def staff_reply(
             return repeated
         if machine.past_reopening(locked, now):
             raise TicketClosed()
+        first_response, before = locked.first_responded_at is None, locked.status
+        if first_response:
+            locked.first_responded_at = now  # saved with the deadlines (support.sla)
         machine.move_locked(
             locked=locked, to=status, actor=Actor.staff(staff_user), now=now, notify=False
         )
+        if first_response and locked.status == before:  # no move stamped it
+            sla.stamp(locked)
         message = TicketMessage.objects.create(
             ticket=locked,
             author_kind=AuthorKind.STAFF,
