@@ -99,6 +99,8 @@ SUPPORT_AGENTS = Role(
     | _perms("orders.add_orderaddresschange")
     # Working tickets, through support.services' doors (the reply and queue tools come with
     # the support desk's part 2): a status move is "change ticket", a reply "add message".
+    # "Change ticket" is also taking the next ticket from the queue, releasing and
+    # reassigning one (support.services.assignment; the queue page is "view ticket").
     | _perms("support.change_ticket", "support.add_ticketmessage")
     # The ticket form's help articles and the notices (issue 14): written and published by
     # support; messaging a notice's customers is its own permission (a preview, then one
@@ -168,6 +170,8 @@ AUDITORS = Role(
         "support.helparticle",
         "support.deflection",
         "support.notice",
+        "support.slapolicy",  # the SLA policy and its category differences (issue 15)
+        "support.roundtheclock",  # campaigns' round-the-clock launch days
         # Staff sign-in: who tried, who has a second factor (devices without secrets).
         "staff_auth.staffsigninattempt",
         "otp_totp.totpdevice",

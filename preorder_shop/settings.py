@@ -236,6 +236,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     "prune-webhook-nonces": {"task": "fulfillment.tasks.prune_webhook_nonces", "schedule": 3600.0},
     "close-solved-tickets": {"task": "support.tasks.close_solved_tickets", "schedule": 3600.0},
+    # Missed SLA deadlines to the team lead, once each (support.services.breaches).
+    "notify-sla-breaches": {
+        "task": "support.tasks.notify_sla_breaches",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
     # The lines' totals (reservations.lines): a total shown is at most ~10 s old. A run the
     # worker could not start within the interval is dropped; the next one does its work.
     "refresh-line-counts": {
@@ -271,6 +277,8 @@ OTP_SHOW_CODE_ON_PAGE = env_bool("OTP_SHOW_CODE_ON_PAGE", DEBUG)
 # people answer tickets, in SUPPORT_TIME_ZONE; a day left out is not staffed.
 SUPPORT_TIME_ZONE = "Asia/Seoul"
 SUPPORT_STAFFED_HOURS = dict.fromkeys(range(5), ("09:00", "18:00"))  # Mon-Fri
+# Who hears of a missed SLA deadline (support.services.breaches); empty: nobody.
+SUPPORT_TEAM_LEAD_EMAIL = os.environ.get("SUPPORT_TEAM_LEAD_EMAIL", "support-lead@localhost")
 
 LOGIN_URL = "signin"
 

@@ -27,6 +27,7 @@ from preorder_shop.models import OutboxChannel, OutboxMessage
 from . import articles, notice_messaging
 from .admin_reply import reply_view
 from .models import Deflection, HelpArticle, Notice, Ticket, TicketHistory, TicketMessage
+from .queue_admin import QueueTools
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -60,12 +61,13 @@ class TicketHistoryInline(ReadOnlyInline):
         "actor_kind",
         "actor_user",
         "actor_label",
+        "assignee",
         "note",
     ]
 
 
 @admin.register(Ticket)
-class TicketAdmin(CheckedFilters, NumberSearch, admin.ModelAdmin):
+class TicketAdmin(QueueTools, CheckedFilters, NumberSearch, admin.ModelAdmin):
     list_display = [
         "number",
         "category",

@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from . import services
+from .services import breaches
 
 
 @shared_task
@@ -8,3 +9,10 @@ def close_solved_tickets() -> int:
     """Beat: tickets solved more than 7 days ago are closed (a reply then starts a new
     ticket). Safe to repeat: a closed ticket is not solved any more."""
     return services.close_solved_tickets()
+
+
+@shared_task
+def notify_sla_breaches() -> int:
+    """Beat, every minute: the team lead is told of each missed SLA deadline, once
+    (support.services.breaches)."""
+    return breaches.notify_breaches()

@@ -270,6 +270,11 @@ MATRIX = {
     "admin:support_ticket_object": "302 302 302 302 302 302 302 302",
     "admin:support_ticket_reply": "302 403 403 200 403 403 200 200",
     "admin:support_ticket_changelist!delete_selected": "302 403 403 no 403 no no no",
+    # The queue by SLA deadline (issue 15): read by whoever reads tickets; "take next"
+    # (POST: the seeded ticket is taken) and release/reassign are working tickets.
+    "admin:support_ticket_queue": "302 403 403 200 403 200 200 200",
+    "admin:support_ticket_take_next": "302 403 403 302 403 403 302 302",
+    "admin:support_ticket_assign": "302 403 403 200 403 403 200 200",
     # Help articles and notices: Support agents write them (deleting an article is an
     # Administrator's; a notice is never deleted); messaging a notice's customers is
     # support.message_customers. Deflections are read only. Auditors read all three.
@@ -303,6 +308,7 @@ POSTED = {
     "admin:orders_order_call": lambda seeded: {},
     "admin:preorder_shop_customer_call": lambda seeded: {},
     "admin:orders_order_courier_manifest": lambda seeded: {"order": [seeded["preparing"].pk]},
+    "admin:support_ticket_take_next": lambda seeded: {},
 }
 
 # Every URL outside admin that is not a staff page: customers' pages, sign-in, health
