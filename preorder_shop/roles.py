@@ -93,6 +93,8 @@ SUPPORT_AGENTS = Role(
         "reservations.reservationchange",
         "preorder_shop.customer",
         "preorder_shop.outboxmessage",
+        "support.slapolicy",  # what the queue promises (Administrators change it)
+        "support.roundtheclock",
     )
     # Changing a received order's delivery address for the customer (orders.services.address,
     # the admin's "Change delivery address"): the history row it adds is the permission.

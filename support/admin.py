@@ -28,6 +28,7 @@ from . import articles, notice_messaging
 from .admin_reply import reply_view
 from .models import Deflection, HelpArticle, Notice, Ticket, TicketHistory, TicketMessage
 from .queue_admin import QueueTools
+from .sla_admin import RoundTheClockAdmin, SlaPolicyAdmin  # noqa: F401 (registers them)
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -36,3 +36,18 @@ class NotAnAgent(DomainError):
 class SamePolicy(DomainError):
     code = "sla_policy_not_different"
     default_message = _("A category's policy must differ from the default; otherwise remove it.")
+
+
+class TargetsInvalid(DomainError):
+    code = "sla_targets_invalid"
+    default_message = _(
+        "Targets are whole staffed minutes above zero, and resolution is not before the "
+        "first response."
+    )
+
+
+class PeriodInvalid(DomainError):
+    code = "round_the_clock_period_invalid"
+    default_message = _(
+        "A round-the-clock period runs from its first to its last day, two weeks at most."
+    )

@@ -38,7 +38,15 @@ from preorder_shop.models import AccessKind, OneTimeCode, OutboxMessage
 from preorder_shop.operations import record_operation
 from preorder_shop.staff_auth.models import Outcome, StaffSignInAttempt
 from support import services
-from support.models import ArticleStatus, Deflection, HelpArticle, Notice, TicketCategory
+from support.models import (
+    ArticleStatus,
+    Deflection,
+    HelpArticle,
+    Notice,
+    RoundTheClock,
+    SlaPolicy,
+    TicketCategory,
+)
 from tests import admin_client
 
 pytestmark = pytest.mark.django_db
@@ -275,6 +283,22 @@ MATRIX = {
     "admin:support_ticket_queue": "302 403 403 200 403 200 200 200",
     "admin:support_ticket_take_next": "302 403 403 302 403 403 302 302",
     "admin:support_ticket_assign": "302 403 403 200 403 403 200 200",
+    # The SLA policy and round-the-clock days: agents and auditors read; Administrators
+    # change a policy (the default is never deleted) and declare periods (never edited).
+    "admin:support_slapolicy_changelist": "302 403 403 200 403 200 200 200",
+    "admin:support_slapolicy_add": "302 403 403 403 403 403 200 200",
+    "admin:support_slapolicy_change": "302 403 403 200 403 200 200 200",
+    "admin:support_slapolicy_history": "302 403 403 200 403 200 200 200",
+    "admin:support_slapolicy_delete": "302 403 403 403 403 403 403 403",
+    "admin:support_slapolicy_object": "302 302 302 302 302 302 302 302",
+    "admin:support_slapolicy_changelist!delete_selected": "302 403 403 no 403 no no no",
+    "admin:support_roundtheclock_changelist": "302 403 403 200 403 200 200 200",
+    "admin:support_roundtheclock_add": "302 403 403 403 403 403 200 200",
+    "admin:support_roundtheclock_change": "302 403 403 200 403 200 200 200",
+    "admin:support_roundtheclock_history": "302 403 403 200 403 200 200 200",
+    "admin:support_roundtheclock_delete": "302 403 403 403 403 403 403 403",
+    "admin:support_roundtheclock_object": "302 302 302 302 302 302 302 302",
+    "admin:support_roundtheclock_changelist!delete_selected": "302 403 403 no 403 no no no",
     # Help articles and notices: Support agents write them (deleting an article is an
     # Administrator's; a notice is never deleted); messaging a notice's customers is
     # support.message_customers. Deflections are read only. Auditors read all three.
@@ -515,6 +539,13 @@ def seeded():
         ends_at=timezone.now() + dt.timedelta(days=1),
         created_by=ops,
     )
+    round_the_clock = RoundTheClock.objects.create(
+        campaign=received.reservation.campaign,
+        first_day=timezone.localdate(),
+        last_day=timezone.localdate(),
+        reason="Launch day",
+        decided_by=ops,
+    )
     rows = [
         Group.objects.get(name=roles.AUDITORS.name),
         ops,
@@ -540,6 +571,8 @@ def seeded():
         article,
         deflection,
         notice,
+        SlaPolicy.objects.get(category=None),
+        round_the_clock,
     ]
     return {type(row): row for row in rows} | {"preparing": preparing}
 
