@@ -33,21 +33,26 @@ COLOURS = ("#1c64b4", "#c2410c", "#2f7d32", "#7b2d8e", "#52606d")
 DASHES = ("", "6 3", "2 3", "8 3 2 3", "1 2")
 
 Format = Callable[[float], str]
+# Each rounds first: Django's number_format cuts decimals off (2/3 would read "66%").
 
 
 def number(decimals: int = 0) -> Format:
     """Values as numbers in the active language's format (grouping included)."""
-    return lambda value: formats.number_format(value, decimals, force_grouping=True)
+    return lambda value: formats.number_format(
+        round(value, decimals), decimals, force_grouping=True
+    )
 
 
 def percent(value: float) -> str:
     """A share (0..1) as a whole percentage."""
-    return _("%(value)s%%") % {"value": formats.number_format(value * 100, 0)}
+    return _("%(value)s%%") % {"value": formats.number_format(round(value * 100), 0)}
 
 
 def minutes(value: float) -> str:
     """A number of minutes."""
-    return _("%(value)s min") % {"value": formats.number_format(value, 0, force_grouping=True)}
+    return _("%(value)s min") % {
+        "value": formats.number_format(round(value), 0, force_grouping=True)
+    }
 
 
 @dataclass(frozen=True)
