@@ -242,6 +242,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 60.0},
     },
+    # Callbacks (support.services.callbacks): reminded 10 to 9 minutes before the call.
+    "send-callback-reminders": {
+        "task": "support.tasks.send_callback_reminders",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
     # The lines' totals (reservations.lines): a total shown is at most ~10 s old. A run the
     # worker could not start within the interval is dropped; the next one does its work.
     "refresh-line-counts": {

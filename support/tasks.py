@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from . import services
-from .services import breaches
+from .services import breaches, callbacks
 
 
 @shared_task
@@ -9,6 +9,13 @@ def close_solved_tickets() -> int:
     """Beat: tickets solved more than 7 days ago are closed (a reply then starts a new
     ticket). Safe to repeat: a closed ticket is not solved any more."""
     return services.close_solved_tickets()
+
+
+@shared_task
+def send_callback_reminders() -> int:
+    """Beat, every minute: customers whose booked call begins within 10 minutes are
+    reminded. Once per booking (support.services.callbacks.send_reminders)."""
+    return callbacks.send_reminders()
 
 
 @shared_task
