@@ -27,11 +27,12 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from preorder_shop.actors import Actor
 from preorder_shop.exceptions import DomainError
 
 from . import queue
 from .models import Ticket
-from .services import assignment
+from .services import assignment, deadlines
 from .sla import breached
 
 PAGE_SIZE = 100
@@ -57,6 +58,12 @@ class AssignForm(forms.Form):
         self.fields["to"].queryset = _agents().order_by("username")
 
 
+class BreachForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for the SLA breach"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
 class QueueTools:
     """Mixed into TicketAdmin."""
 
@@ -66,6 +73,11 @@ class QueueTools:
             path("queue/", wrap(self.queue_view), name="support_ticket_queue"),
             path("take-next/", wrap(self.take_next_view), name="support_ticket_take_next"),
             path("<path:object_id>/assign/", wrap(self.assign_view), name="support_ticket_assign"),
+            path(
+                "<path:object_id>/sla-breach/",
+                wrap(self.breach_view),
+                name="support_ticket_sla_breach",
+            ),
             *super().get_urls(),
         ]
 
@@ -100,13 +112,20 @@ class QueueTools:
 
         missed = breached(obj, now=timezone.now())
         return format_html(
-            "{}: {} · {}: {}{}{}",
+            "{}: {} · {}: {}{}{}{}",
             _("first response due"),
             when(obj.first_response_due_at),
             _("resolution due"),
             when(obj.resolution_due_at),
             format_html(" · <strong>{}</strong>", _("breached")) if missed else "",
             format_html(" · {}", obj.sla_breach_reason) if obj.sla_breach_reason else "",
+            format_html(
+                ' · <a href="{}">{}</a>',
+                reverse("admin:support_ticket_sla_breach", args=[obj.pk]),
+                _("Record the reason"),
+            )
+            if missed
+            else "",
         )
 
     def queue_view(self, request: HttpRequest) -> HttpResponse:
@@ -177,6 +196,39 @@ class QueueTools:
             {
                 **self.admin_site.each_context(request),
                 "title": _("Assign ticket %(number)s") % {"number": ticket.number},
+                "opts": self.opts,
+                "original": ticket,
+                "change_url": change_url,
+                "form": form,
+            },
+        )
+
+    def breach_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        ticket = self.get_object(request, unquote(object_id))
+        if ticket is None:
+            raise Http404
+        if not (self.has_view_permission(request, ticket) and assignment.is_agent(request.user)):
+            raise PermissionDenied
+        change_url = reverse("admin:support_ticket_change", args=[ticket.pk])
+        form = BreachForm(request.POST or None, initial={"reason": ticket.sla_breach_reason})
+        if request.method == "POST" and form.is_valid():
+            try:
+                deadlines.explain_breach(
+                    ticket=ticket,
+                    reason=form.cleaned_data["reason"],
+                    actor=Actor.staff(request.user),
+                )
+            except DomainError as exc:
+                form.add_error("reason", exc.message)
+            else:
+                self.message_user(request, _("Reason recorded."), messages.SUCCESS)
+                return HttpResponseRedirect(change_url)
+        return TemplateResponse(
+            request,
+            "admin/support/ticket_assign.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Why ticket %(number)s missed its SLA") % {"number": ticket.number},
                 "opts": self.opts,
                 "original": ticket,
                 "change_url": change_url,

@@ -279,10 +279,12 @@ MATRIX = {
     "admin:support_ticket_reply": "302 403 403 200 403 403 200 200",
     "admin:support_ticket_changelist!delete_selected": "302 403 403 no 403 no no no",
     # The queue by SLA deadline (issue 15): read by whoever reads tickets; "take next"
-    # (POST: the seeded ticket is taken) and release/reassign are working tickets.
+    # (POST: the seeded ticket is taken), release/reassign and a breach's reason are working
+    # tickets.
     "admin:support_ticket_queue": "302 403 403 200 403 200 200 200",
     "admin:support_ticket_take_next": "302 403 403 302 403 403 302 302",
     "admin:support_ticket_assign": "302 403 403 200 403 403 200 200",
+    "admin:support_ticket_sla_breach": "302 403 403 200 403 403 200 200",
     # The SLA policy and round-the-clock days: agents and auditors read; Administrators
     # change a policy (the default is never deleted) and declare periods (never edited).
     "admin:support_slapolicy_changelist": "302 403 403 200 403 200 200 200",

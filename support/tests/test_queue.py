@@ -202,3 +202,19 @@ def test_only_agents_are_assigned(client):
     assert response.status_code == 200  # the form again: not one of the choices
     ticket.refresh_from_db()
     assert ticket.assignee is None
+
+
+def test_the_ticket_page_offers_take_next_and_a_missed_deadline_its_reason(client):
+    late = open_ticket(now=seoul(18, 9))
+    agent = staff_of(client, roles.SUPPORT_AGENTS, "agent")
+
+    page = agent.get(reverse("admin:support_ticket_change", args=[late.pk])).content.decode()
+    breach = reverse("admin:support_ticket_sla_breach", args=[late.pk])
+
+    assert f'formaction="{reverse("admin:support_ticket_take_next")}"' in page
+    assert f'href="{breach}"' in page
+    assert agent.post(breach, {"reason": "  "}).status_code == 200  # refused, form again
+    assert agent.post(breach, {"reason": "택배사 파업"}).status_code == 302
+    late.refresh_from_db()
+    assert late.sla_breach_reason == "택배사 파업"
+    assert late.history.filter(change=TicketChange.SLA_EXPLAINED).count() == 1
