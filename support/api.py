@@ -369,3 +369,6 @@ def support_contact(request: HttpRequest, body: ContactIn):
             "detail": _("Your ticket number is %(number)s.") % {"number": ticket.number},
         },
     )
+
+
+router.add_router("", "support.callback_api.router")  # callbacks (issue 15, section 4)

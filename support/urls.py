@@ -1,4 +1,4 @@
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 
 from preorder_shop.identifiers import TICKET_NUMBER, url_converter
 
@@ -21,4 +21,5 @@ urlpatterns = [
         views.ticket_reply,
         name="ticket_reply",
     ),
+    path("", include("support.callback_urls")),  # callbacks (issue 15, section 4)
 ]

@@ -95,6 +95,7 @@ def book(
         if slot.booked >= slot.capacity:
             raise SlotFull()
         booking = CallbackBooking.objects.create(slot=slot, ticket=locked, booked_at=now)
+        slot.refresh_from_db(fields=["booked"])  # counted by the trigger
         _tell(booking, "support.callback_booked", "booked")
     return Booked(booking, created=True)
 
@@ -114,6 +115,7 @@ def cancel(
             raise CallbackStarted()
         live.status, live.cancelled_at = B.CANCELLED, now
         live.save(update_fields=["status", "cancelled_at"])
+        live.slot.refresh_from_db(fields=["booked"])
     return live
 
 
