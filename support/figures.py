@@ -1,7 +1,8 @@
 """The support desk's figures for one campaign (issue 15, section 5): per day in the desk's
 zone (support.shifts.desk_zone) and per category, tickets opened, first-response time (p50,
-p90), the share of first responses within the SLA, deflection rate; the backlog now, by
-how long each open ticket has waited; and the tickets that missed a deadline.
+p90), the share of first responses within the SLA, deflection rate, callbacks kept; the
+backlog now, by how long each open ticket has waited; and the tickets that missed a
+deadline.
 
 Read by the staff page (support.figures_admin) and `manage.py support_report`, so both
 show the same numbers. Each figure is computed in PostgreSQL (date_trunc at the desk's
@@ -28,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from reservations.models import Campaign
 
 from .models import SOLVED_STATUSES, SlaPolicy, TicketCategory, TicketStatus
+from .models.callbacks import OUTCOMES, CallbackStatus
 from .shifts import desk_zone
 
 # The backlog's age buckets: an open ticket's wait since it last became open (opened, or
@@ -50,36 +52,50 @@ BACKLOG_LABELS = (
 CAMPAIGNS = """(r.campaign_id = %(campaign)s
                 OR (t.reservation_id IS NULL AND t.created_at >= %(opens)s))"""
 
-# One row per ticket opened in [start, now) and per deflection, with its day in the desk's
-# zone, grouped four ways: per day and category, per day, per category, and over all.
-# `met`: the first response came by its deadline; NULL while that is undecided (not
-# answered and not due yet, or its clock stopped with time left).
+# One row per ticket opened in [start, now), per deflection and per callback whose outcome
+# is recorded (kept or missed; its day is its slot's, its category its ticket's), with its
+# day in the desk's zone, grouped four ways: per day and category, per day, per category,
+# and over all. `met`: the first response came by its deadline; NULL while that is
+# undecided (not answered and not due yet, or its clock stopped with time left).
 PER_DAY = f"""
 WITH stream AS (
     SELECT date_trunc('day', t.created_at AT TIME ZONE %(zone)s)::date AS day,
-           t.category, TRUE AS ticket,
+           t.category, 'ticket' AS kind,
            CASE WHEN t.first_responded_at < %(now)s
                 THEN t.first_responded_at - t.created_at END AS response,
            CASE WHEN t.first_response_due_at IS NULL THEN NULL
                 WHEN t.first_responded_at < %(now)s
                 THEN t.first_responded_at <= t.first_response_due_at
-                WHEN t.first_response_due_at < %(now)s THEN FALSE END AS met
+                WHEN t.first_response_due_at < %(now)s THEN FALSE END AS met,
+           NULL::boolean AS kept
       FROM support_ticket t
       LEFT JOIN reservations_reservation r ON r.id = t.reservation_id
      WHERE t.created_at >= %(start)s AND t.created_at < %(now)s AND {CAMPAIGNS}
     UNION ALL
-    SELECT date_trunc('day', d.at AT TIME ZONE %(zone)s)::date, d.category, FALSE, NULL, NULL
+    SELECT date_trunc('day', d.at AT TIME ZONE %(zone)s)::date, d.category, 'deflection',
+           NULL, NULL, NULL
       FROM support_deflection d
      WHERE d.at >= %(start)s AND d.at >= %(opens)s AND d.at < %(now)s
+    UNION ALL
+    SELECT date_trunc('day', s.starts_at AT TIME ZONE %(zone)s)::date, t.category, 'callback',
+           NULL, NULL, b.status = %(kept)s
+      FROM support_callbackbooking b
+      JOIN support_callbackslot s ON s.id = b.slot_id
+      JOIN support_ticket t ON t.id = b.ticket_id
+      LEFT JOIN reservations_reservation r ON r.id = t.reservation_id
+     WHERE b.status = ANY(%(called)s) AND b.outcome_at < %(now)s
+       AND s.starts_at >= %(start)s AND {CAMPAIGNS}
 )
 SELECT day, category,
-       count(*) FILTER (WHERE ticket),
+       count(*) FILTER (WHERE kind = 'ticket'),
        count(response),
        percentile_cont(0.5) WITHIN GROUP (ORDER BY response),
        percentile_cont(0.9) WITHIN GROUP (ORDER BY response),
        count(met),
        count(*) FILTER (WHERE met),
-       count(*) FILTER (WHERE NOT ticket)
+       count(*) FILTER (WHERE kind = 'deflection'),
+       count(kept),
+       count(*) FILTER (WHERE kept)
   FROM stream
  GROUP BY GROUPING SETS ((day, category), (day), (category), ())
 """  # noqa: S608 - constants only
@@ -128,6 +144,13 @@ class Cell:
     sla_decided: int = 0  # answered, or past the first response's deadline unanswered
     sla_met: int = 0  # of those, answered by the deadline
     deflected: int = 0  # form attempts a help article answered (no ticket sent)
+    callbacks: int = 0  # calls whose outcome an agent recorded (kept or missed)
+    callbacks_kept: int = 0
+
+    @property
+    def kept_rate(self) -> float | None:
+        """The share of recorded callbacks that were kept; None with none."""
+        return self.callbacks_kept / self.callbacks if self.callbacks else None
 
     @property
     def within_sla(self) -> float | None:
@@ -207,6 +230,8 @@ def desk_figures(
         "zone": zone.key,
         "open": TicketStatus.OPEN,
         "solved": list(SOLVED_STATUSES),
+        "kept": CallbackStatus.KEPT,
+        "called": list(OUTCOMES),
         "bounds": list(BACKLOG_BOUNDS),
     }
     with connection.cursor() as cursor:

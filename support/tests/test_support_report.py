@@ -16,7 +16,8 @@ from preorder_shop.actors import Actor
 from reservations.tests.factories import CampaignFactory, ReservationFactory
 from support import services
 from support.models import Deflection, SlaPolicy, TicketCategory, TicketStatus
-from support.services import deadlines
+from support.models.callbacks import CallbackSlot
+from support.services import callbacks, deadlines
 from support.tests.factories import open_ticket
 
 pytestmark = pytest.mark.django_db
@@ -91,12 +92,25 @@ def test_the_figures_per_category_and_day(campaign, late):
     assert output.splitlines()[0].endswith("(Asia/Seoul)")
     # opened, answered, p50, p90, within SLA (share of decided), deflected, rate
     assert line_of(output, "Where is my phone / delivery") == [
-        *("1", "1", "30", "min", "30", "min", "100%", "of", "1", "1", "50%"),
+        *("1", "1", "30", "min", "30", "min", "100%", "of", "1", "1", "50%", "-"),
     ]
     assert line_of(output, "Cancel")[:7] == ["1", "1", "300", "min", "300", "min", "0%"]
     assert line_of(output, "all  ")[:6] == ["2", "2", "165", "min", "273", "min"]
     assert line_of(output, "2026-09-21")[:3] == ["all", "2", "2"]
     assert "2026-09-22" not in output  # no tickets that day
+
+
+def test_callbacks_kept_of_those_recorded(campaign, late):
+    slot = CallbackSlot.objects.create(starts_at=kst(16), capacity=2)
+    booking = callbacks.book(ticket=late, customer=late.customer, slot_id=slot.pk, now=kst(15))
+    agent = staff_user("agent")
+    callbacks.record_outcome(
+        booking=booking.booking, staff_user=agent, outcome="kept", now=kst(16)
+    )
+
+    _status, output = run_report("--campaign", campaign.slug)
+
+    assert line_of(output, "Cancel")[-3:] == ["100%", "of", "1"]
 
 
 def test_a_recorded_reason_lets_it_pass(campaign, late):

@@ -17,10 +17,10 @@ class Command(BaseCommand):
     help = (
         "The support desk's figures for a campaign (the staff figures page's): per category "
         "and per day in the desk's zone, tickets opened, first-response time p50 and p90, "
-        "the share answered within the SLA, deflections; the backlog by wait; every SLA "
-        "policy difference with its reason. Exits with status 1 when a ticket of the period "
-        "missed its SLA without a recorded reason, and lists those tickets' numbers. Reads "
-        "only."
+        "the share answered within the SLA, deflections, callbacks kept; the backlog by "
+        "wait; every SLA policy difference with its reason. Exits with status 1 when a "
+        "ticket of the period missed its SLA without a recorded reason, and lists those "
+        "tickets' numbers. Reads only."
     )
 
     def add_arguments(self, parser):
@@ -170,6 +170,7 @@ def _headers() -> tuple[str, ...]:
         _("within SLA"),
         _("deflected"),
         _("deflection rate"),
+        _("callbacks kept"),
     )
 
 
@@ -182,6 +183,7 @@ def _figures(cell: figures.Cell) -> tuple[str, ...]:
         _share(cell.within_sla, cell.sla_decided),
         f"{cell.deflected:,}",
         "-" if cell.deflection_rate is None else percent(cell.deflection_rate),
+        _share(cell.kept_rate, cell.callbacks),
     )
 
 
