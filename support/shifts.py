@@ -47,10 +47,16 @@ class Calendar:
     def __init__(self) -> None:
         self.zone = desk_zone()
         self.round_the_clock = list(RoundTheClock.objects.values_list("first_day", "last_day"))
+        self._periods: dict[dt.date, Period | None] = {}  # the clock of thousands of tickets
 
     def period(self, day: dt.date) -> Period | None:
         """The staffed hours of `day` (a date in the desk's zone) as aware datetimes, or
         None."""
+        if day not in self._periods:
+            self._periods[day] = self._period(day)
+        return self._periods[day]
+
+    def _period(self, day: dt.date) -> Period | None:
         if any(first <= day <= last for first, last in self.round_the_clock):
             return _at(day, "00:00", self.zone), _at(day, "24:00", self.zone)
         hours = settings.SUPPORT_STAFFED_HOURS.get(day.weekday())

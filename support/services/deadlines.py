@@ -5,7 +5,7 @@ breach."""
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 
@@ -15,7 +15,7 @@ from .. import machine
 from ..models import AuthorKind, Ticket, TicketChange, TicketHistory, TicketMessage
 from ..queue_exceptions import NotBreached, ReasonRequired
 from ..shifts import Calendar
-from ..sla import STAMPED, Targets, breached, deadlines, timelines
+from ..sla import STAMPED, Targets, breached, deadlines, id_set, timelines
 from .cleaning import clean_text
 
 
@@ -27,11 +27,13 @@ def restamp(*, ticket_ids: Iterable[int]) -> int:
     are written, in its transaction) and for a policy or calendar change."""
     ticket_ids = list(ticket_ids)
     with transaction.atomic():
-        tickets = list(Ticket.objects.filter(pk__in=ticket_ids).order_by("pk").select_for_update())
+        tickets = list(
+            Ticket.objects.filter(pk__in=id_set(ticket_ids)).order_by("pk").select_for_update()
+        )
         lines = timelines(tickets)
         first_replies = dict(
             TicketMessage.objects.filter(
-                ticket__in=ticket_ids, author_kind=AuthorKind.STAFF, internal=False
+                ticket__in=id_set(ticket_ids), author_kind=AuthorKind.STAFF, internal=False
             )
             .values("ticket")
             .annotate(first=Min("created_at"))
@@ -47,8 +49,32 @@ def restamp(*, ticket_ids: Iterable[int]) -> int:
                 setattr(ticket, field, value)
             if [getattr(ticket, field) for field in STAMPED] != before:
                 changed.append(ticket)
-        Ticket.objects.bulk_update(changed, STAMPED, batch_size=1000)
+        _save(changed)
     return len(changed)
+
+
+# One statement for the whole set (bulk_update's CASE per row took seconds for thousands).
+_UPDATE = """
+UPDATE support_ticket t
+   SET first_responded_at = v.responded, first_response_due_at = v.first_due,
+       resolution_due_at = v.resolution_due
+  FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[])
+       AS v (id, responded, first_due, resolution_due)
+ WHERE t.id = v.id
+"""
+
+
+def _save(tickets: list[Ticket]) -> None:
+    if not tickets:
+        return
+    columns = [
+        [t.pk for t in tickets],
+        [t.first_responded_at for t in tickets],
+        [t.first_response_due_at for t in tickets],
+        [t.resolution_due_at for t in tickets],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_UPDATE, columns)
 
 
 def explain_breach(
