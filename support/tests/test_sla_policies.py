@@ -3,10 +3,13 @@ through admin or support.services.policies, and the queue's deadlines restamped 
 round-the-clock days declared the same way."""
 
 import datetime as dt
+import io
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 
 from orders.tests.factories import staff_user
 from preorder_shop import roles
@@ -112,3 +115,19 @@ def test_a_declared_round_the_clock_period_restamps_the_queue():
     )
 
     assert due(ticket) == seoul(19, 3)  # Friday's last hour, then Saturday from midnight
+
+
+def test_restamp_tickets_applies_new_staffed_hours(settings):
+    ticket = open_ticket(now=seoul(21, 9))  # Monday 09:00, due 13:00
+    settings.SUPPORT_STAFFED_HOURS = dict.fromkeys(range(5), ("09:00", "11:00"))
+    out = io.StringIO()
+
+    with translation.override("en"):
+        call_command("restamp_tickets", stdout=out)
+        call_command("restamp_tickets", stdout=out)
+
+    assert due(ticket) == seoul(22, 11)  # 2 h a day now
+    assert out.getvalue().split("\n")[:2] == [
+        "1 of 1 tickets in the queue got new deadlines.",
+        "0 of 1 tickets in the queue got new deadlines.",
+    ]
