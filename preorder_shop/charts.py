@@ -24,10 +24,13 @@ from django.utils import formats
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from .commands import display_width
+
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 40  # room for the axis labels
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 MAX_X_LABELS = 12  # more labels than this are thinned to every n-th
+CHAR_PX = 6  # a column of the axis's 11 px text, about
 # Distinguishable colours, and dash patterns so lines differ without colour too.
 COLOURS = ("#1c64b4", "#c2410c", "#2f7d32", "#7b2d8e", "#52606d")
 DASHES = ("", "6 3", "2 3", "8 3 2 3", "1 2")
@@ -137,8 +140,9 @@ class Chart:
 
     def _x_labels(self) -> list[dict]:
         every = math.ceil(len(self.labels) / MAX_X_LABELS) or 1
+        room = every * self._slot()
         return [
-            {"x": _coord(LEFT + (i + 0.5) * self._slot()), "text": label}
+            {"x": _coord(LEFT + (i + 0.5) * self._slot()), "text": fit(label, room)}
             for i, label in enumerate(self.labels)
             if i % every == 0
         ]
@@ -222,6 +226,17 @@ def axis_ticks(
         step = max(step, 1)
     count = math.ceil(round(top / step, 9))
     return [round(step * n, 9) for n in range(count + 1)]
+
+
+def fit(label: str, room: float) -> str:
+    """`label` cut with an ellipsis to fit `room` pixels on the axis (the tooltip and the
+    table keep it whole): about 6 px a column at the axis's size, Hangul two columns."""
+    columns = max(int(room // CHAR_PX) - 1, 1)
+    if display_width(label) <= columns:
+        return label
+    while label and display_width(label) > columns - 1:
+        label = label[:-1]
+    return label.rstrip() + "…"
 
 
 def _y(value: float, top: float) -> float:

@@ -80,10 +80,31 @@ def test_a_line_breaks_where_a_value_is_missing():
 def test_several_series_have_a_legend_and_one_does_not():
     two = parsed(opened(series=[Series("Opened", [1, 2, 3]), Series("Answered", [1, 1, 0])]))
 
-    legend = two.find("figcaption")
+    legend = two.find("figcaption/span[@class='chart-legend']")
     assert "Opened" in "".join(legend.itertext()) and "Answered" in "".join(legend.itertext())
     assert len(main_svg(two).findall(f".//{SVG}rect")) == 6  # a zero is a bar too
-    assert parsed(opened()).find("figcaption") is None
+    assert parsed(opened()).find("figcaption/span[@class='chart-legend']") is None
+
+
+def test_the_title_is_shown_above_the_chart_too():
+    assert parsed(opened()).find("figcaption/strong").text == "Tickets opened"
+
+
+def test_long_labels_are_cut_on_the_axis_only():
+    labels = ["Where is my phone / delivery", "취소", "배송지 또는 배송 정보 변경", "Other"] * 2
+    figure = parsed(opened(labels=labels, series=[Series("Rate", [1] * 8)]))
+
+    axis = [t.text for t in main_svg(figure).findall(f".//{SVG}g[@class='chart-axis']/{SVG}text")]
+    assert axis[-8:] == ["Where is…", "취소", "배송지 또…", "Other"] * 2
+    assert figure.findall("details/table/tbody/tr/th")[0].text == labels[0]
+    tooltip = main_svg(figure).find(f".//{SVG}rect/{SVG}title").text
+    assert tooltip == "Where is my phone / delivery: 1"
+
+
+def test_fit():
+    assert charts.fit("abcdef", 100) == "abcdef"
+    assert charts.fit("abcdefghijklmnopqrstuvwxyz", 60) == "abcdefgh…"
+    assert charts.fit("가나다라마바사", 40) == "가나…"
 
 
 def test_the_same_numbers_as_a_table():
