@@ -14,11 +14,14 @@ exported DATABASE_URL and REDIS_URL. This driver:
 3. starts gunicorn (preorder_shop/gunicorn.py, DEBUG off, full middleware), one real Celery
    worker (prefork, --concurrency, as docker-compose runs it) and Celery beat (its outbox
    sweep retries what the provider refused), with SMS_CHANNEL=bench.channels.
-   ThrottledSmsChannel: 50 ms a call, 100 messages/s, 429 beyond;
+   ThrottledSmsChannel: 50 ms a call, 100 messages/s, 429 beyond; the outbox is told the
+   provider's rate (SMS_SEND_RATE, preorder_shop.pacing), as it would be told a real
+   provider's contracted rate, so its senders wait for their turn;
 4. drives the floor (bench/floor/, one bare INSERT) with wrk at 32 connections for 3 runs,
-   then per burst POSTs one ticket per customer (bench/ticket/: the customer's session and
-   CSRF token, one call to support.services.open_ticket) as fast as 32 connections go, and
-   waits until every acknowledgement row is sent;
+   then per burst POSTs one ticket per customer through the ticket form a customer uses
+   (/support/tickets/new/: the customer's session and CSRF token, the category, the
+   reservation picked as the subject, the message, the form's idempotency key) as fast as 32
+   connections go, and waits until every acknowledgement row is sent;
 5. prints tickets/s and p99 beside the floor, the time until the last acknowledgement was
    handed to the provider, queue wait p50/p99 (outbox row queued -> provider accepted),
    the provider's refusals, and the medians over the bursts.
@@ -64,7 +67,7 @@ FLOOR_RUNS, FLOOR_SECONDS, WARMUP_SECONDS = 3, 5, 2
 CATEGORIES = ["where_is_my_phone", "cancel", "other", "promotion", "plan_and_join_type"]
 DRAIN_LIMIT_SECONDS = 240
 STALL_SECONDS = 3
-PROVIDER_RATE = 100  # bench.channels.RATE
+PROVIDER_RATE, PROVIDER_BURST = 100, 100  # bench.channels.RATE and BURST
 
 
 def parse_args() -> argparse.Namespace:
@@ -85,6 +88,7 @@ def environment() -> dict[str, str]:
         "REDIS_URL": redis_url,
         "CELERY_BROKER_URL": redis_url,
         "SMS_CHANNEL": "bench.channels.ThrottledSmsChannel",
+        "SMS_SEND_RATE": f"{PROVIDER_RATE}/{PROVIDER_BURST}",
         "EMAIL_CHANNEL": "bench.channels.ThrottledSmsChannel",  # no e-mail is given anyway
     }
 
@@ -303,7 +307,7 @@ def main() -> None:
     port = free_port()
     csrf = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
     floor_url = f"http://127.0.0.1:{port}/bench/floor/"
-    ticket_url = f"http://127.0.0.1:{port}/bench/ticket/"
+    ticket_url = f"http://127.0.0.1:{port}/support/tickets/new/"
     from django.db import connection
 
     with connection.cursor() as cursor:

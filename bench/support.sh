@@ -41,6 +41,10 @@ trap cleanup EXIT INT TERM
 
 stack_prepare
 ensure_package wrk wrk
+# One benchmark at a time: they share gunicorn's pid file and the machine's two cores.
+mkdir -p "$LOCAL/bench"
+exec 9>"$LOCAL/bench/.lock"
+flock 9
 
 # In the background so that a signal reaches the trap (and through it the driver) at once.
 # timeout passes a TERM it receives on to the driver.

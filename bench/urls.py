@@ -4,7 +4,6 @@ from . import views
 
 urlpatterns = [
     path("bench/floor/", views.floor),
-    path("bench/ticket/", views.open_ticket),  # bench/support.py, until the ticket form
     # Under /api/ as the status endpoint is, so middleware that looks at the path treats
     # both alike; listed before the shop's URLs, so it wins over the API's own patterns.
     path("api/v1/bench/status-floor", views.status_floor),

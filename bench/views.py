@@ -5,18 +5,12 @@ import uuid
 from django.http import (
     HttpRequest,
     HttpResponse,
-    HttpResponseForbidden,
     HttpResponseRedirect,
     JsonResponse,
 )
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
-
-from preorder_shop.customer_session import current_customer
-from reservations.models import Reservation
-from support import services as support_services
-from support.notices import ticket_page_path
 
 from .models import FloorReservation
 
@@ -53,25 +47,3 @@ def status_floor(request: HttpRequest) -> JsonResponse:
     whole middleware stack, under /api/ like the real one. The poller's Authorization header
     arrives and is never read: no token lookup, no query."""
     return JsonResponse(STATUS_FLOOR_BODY)
-
-
-@require_POST
-def open_ticket(request: HttpRequest) -> HttpResponse:
-    """bench/support.py's door to support.services.open_ticket while the ticket form of
-    issue 14 is not mounted yet: a signed-in customer's session and CSRF token, the posted
-    category, text, idempotency key and reservation number (the customer's own), one call
-    to the service, a redirect to the ticket's page. No form validation, no page."""
-    customer = current_customer(request)
-    if customer is None:
-        return HttpResponseForbidden()
-    reservation = Reservation.objects.filter(
-        number=request.POST.get("reservation", ""), customer=customer
-    ).first()
-    opened = support_services.open_ticket(
-        customer=customer,
-        category=request.POST["category"],
-        body=request.POST["body"],
-        idempotency_key=uuid.UUID(request.POST["idempotency_key"]),
-        reservation=reservation,
-    )
-    return HttpResponseRedirect(ticket_page_path(opened.ticket))
