@@ -120,7 +120,15 @@ SUPPORT_AGENTS = Role(
     )
     # Calling a customer back: the "Call" link dials the number without showing it, and
     # the call is recorded in the personal-data access log.
-    | _perms("preorder_shop.call_customer"),
+    | _perms("preorder_shop.call_customer")
+    # Agent tools (issue 15): canned replies written here, sent to one ticket or in bulk
+    # (a reply is "add message"); merging duplicates is "change ticket", its record read.
+    | _perms(
+        "support.view_macro",
+        "support.add_macro",
+        "support.change_macro",
+        "support.view_ticketmerge",
+    ),
 )
 
 EVENT_MANAGERS = Role(
@@ -174,6 +182,8 @@ AUDITORS = Role(
         "support.notice",
         "support.slapolicy",  # the SLA policy and its category differences (issue 15)
         "support.roundtheclock",  # campaigns' round-the-clock launch days
+        "support.macro",  # canned replies (issue 15)
+        "support.ticketmerge",  # merged duplicate tickets (issue 15)
         # Staff sign-in: who tried, who has a second factor (devices without secrets).
         "staff_auth.staffsigninattempt",
         "otp_totp.totpdevice",

@@ -25,6 +25,7 @@ from preorder_shop.identifiers import NumberSearch
 from preorder_shop.models import OutboxChannel, OutboxMessage
 
 from . import articles, notice_messaging
+from .admin_macros import MacroAdmin  # noqa: F401 (registers the canned replies)
 from .admin_reply import reply_view
 from .models import Deflection, HelpArticle, Notice, Ticket, TicketHistory, TicketMessage
 from .queue_admin import QueueTools

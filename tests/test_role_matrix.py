@@ -42,6 +42,7 @@ from support.models import (
     ArticleStatus,
     Deflection,
     HelpArticle,
+    Macro,
     Notice,
     RoundTheClock,
     SlaPolicy,
@@ -319,6 +320,15 @@ MATRIX = {
     "admin:support_notice_object": "302 302 302 302 302 302 302 302",
     "admin:support_notice_message": "302 403 403 200 403 403 200 200",
     "admin:support_notice_changelist!delete_selected": "302 403 403 no 403 no no no",
+    # Canned replies (issue 15): agents write them, auditors read; deleting is an
+    # Administrator's (an inactive one is kept instead).
+    "admin:support_macro_changelist": "302 403 403 200 403 200 200 200",
+    "admin:support_macro_add": "302 403 403 200 403 403 200 200",
+    "admin:support_macro_change": "302 403 403 200 403 200 200 200",
+    "admin:support_macro_history": "302 403 403 200 403 200 200 200",
+    "admin:support_macro_delete": "302 403 403 403 403 403 200 200",
+    "admin:support_macro_object": "302 302 302 302 302 302 302 302",
+    "admin:support_macro_changelist!delete_selected": "302 403 403 no 403 no ran ran",
     "admin:support_deflection_changelist": "302 403 403 200 403 200 200 200",
     "admin:support_deflection_add": "302 403 403 403 403 403 403 403",
     "admin:support_deflection_change": "302 403 403 200 403 200 200 200",
@@ -541,6 +551,7 @@ def seeded():
         ends_at=timezone.now() + dt.timedelta(days=1),
         created_by=ops,
     )
+    macro = Macro.objects.create(title_ko="배송 안내", body_ko="{status}")
     round_the_clock = RoundTheClock.objects.create(
         campaign=received.reservation.campaign,
         first_day=timezone.localdate(),
@@ -575,6 +586,7 @@ def seeded():
         notice,
         SlaPolicy.objects.get(category=None),
         round_the_clock,
+        macro,
     ]
     return {type(row): row for row in rows} | {"preparing": preparing}
 

@@ -2,6 +2,8 @@
 answered (help.py), and the notices staff publish to affected customers (notices.py)."""
 
 from .help import ArticleStatus, Deflection, HelpArticle
+from .macros import Macro
+from .merges import TicketMerge
 from .notices import Notice, NoticeSeverity
 from .sla import RoundTheClock, SlaPolicy
 from .tickets import (
@@ -27,6 +29,7 @@ __all__ = [
     "AuthorKind",
     "Deflection",
     "HelpArticle",
+    "Macro",
     "Notice",
     "NoticeSeverity",
     "RoundTheClock",
@@ -35,6 +38,7 @@ __all__ = [
     "TicketCategory",
     "TicketChange",
     "TicketHistory",
+    "TicketMerge",
     "TicketMessage",
     "TicketStatus",
 ]
