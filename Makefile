@@ -28,6 +28,10 @@ bench-polling:
 bench-support:
 	bash bench/support.sh $(ARGS)
 
+.PHONY: bench-bulk-reply
+bench-bulk-reply:
+	bash bench/bulk_reply.sh $(ARGS)
+
 messages:
 	.venv/bin/python manage.py makemessages -l ko --ignore=.venv --ignore=bench
 	.venv/bin/python manage.py compilemessages --ignore=.venv
