@@ -7,6 +7,8 @@ call is a row of the personal-data access log), then "Record outcome" (kept or m
 internal note on the ticket; missed offers the customer a new time). Bookings are made by
 customers only and never deleted (the database refuses)."""
 
+import datetime as dt
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -19,17 +21,29 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from preorder_shop import personal_data
+from preorder_shop.admin_filters import CheckedFilters
 from preorder_shop.exceptions import DomainError
 from preorder_shop.personal_data_admin import PersonalDataAdminMixin, customer_disclosure
 
-from .models.callbacks import OUTCOMES, CallbackBooking, CallbackSlot
+from .models.callbacks import OUTCOMES, SLOT_MINUTES, CallbackBooking, CallbackSlot
 from .services import callbacks
+
+# How far ahead a day's slots may be created.
+MAX_AHEAD = dt.timedelta(days=366)
 
 
 class SlotForm(forms.ModelForm):
     class Meta:
         model = CallbackSlot
         fields = ["starts_at", "capacity"]
+
+    def clean_starts_at(self):
+        starts_at = self.cleaned_data["starts_at"]
+        if starts_at.timestamp() % (SLOT_MINUTES * 60):
+            raise forms.ValidationError(
+                _("A slot starts on the hour or at half past."), code="not_aligned"
+            )
+        return starts_at
 
     def clean_capacity(self) -> int:
         capacity = self.cleaned_data["capacity"]
@@ -47,6 +61,15 @@ class DayForm(forms.Form):
     day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
     capacity = forms.IntegerField(label=_("Capacity of each half hour"), min_value=0, initial=4)
 
+    def clean_day(self) -> dt.date:
+        day = self.cleaned_data["day"]
+        today = timezone.localdate()
+        if not today <= day <= today + MAX_AHEAD:
+            raise forms.ValidationError(
+                _("Choose a day from today to a year from now."), code="day_out_of_range"
+            )
+        return day
+
 
 class OutcomeForm(forms.Form):
     outcome = forms.ChoiceField(
@@ -60,7 +83,7 @@ class OutcomeForm(forms.Form):
 
 
 @admin.register(CallbackSlot)
-class CallbackSlotAdmin(admin.ModelAdmin):
+class CallbackSlotAdmin(CheckedFilters, admin.ModelAdmin):
     form = SlotForm
     list_display = ["starts_at", "capacity", "booked", "free", "bookings_link"]
     date_hierarchy = "starts_at"
@@ -146,7 +169,7 @@ class CallbackSlotAdmin(admin.ModelAdmin):
 
 
 @admin.register(CallbackBooking)
-class CallbackBookingAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
+class CallbackBookingAdmin(CheckedFilters, PersonalDataAdminMixin, admin.ModelAdmin):
     list_display = ["slot", "ticket", "masked_contact", "status", "outcome_at", "recorded_by"]
     list_filter = ["status"]
     fields = [

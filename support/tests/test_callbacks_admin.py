@@ -123,3 +123,22 @@ def test_without_the_permission_nothing_is_recorded(client):
     )
     assert CallbackBooking.objects.get(pk=booking.pk).status == CallbackStatus.BOOKED
     assert not PersonalDataAccess.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "fields", "said"),
+    [
+        (
+            "admin:support_callbackslot_add",
+            {"starts_at_0": "2030-01-07", "starts_at_1": "10:10:00", "capacity": 3},
+            "on the hour or at half past",
+        ),
+        ("admin:support_callbackslot_create_day", {"day": "9999-12-31", "capacity": 3}, "a year"),
+    ],
+    ids=["not-aligned", "too-far"],
+)
+def test_bad_slot_input_is_refused_with_a_message(client, url, fields, said):
+    agent = make_staff(client, "agent", AGENT)
+    refused = agent.post(reverse(url), fields)
+    assert refused.status_code == 200 and said in refused.content.decode()
+    assert not CallbackSlot.objects.exists()
