@@ -128,6 +128,16 @@ SUPPORT_AGENTS = Role(
         "support.add_macro",
         "support.change_macro",
         "support.view_ticketmerge",
+    )
+    # Callbacks (issue 15, section 4): slots' capacity set and a day's slots created
+    # ("add"/"change" slot); a slot's call list read and each call's outcome recorded
+    # ("change" booking). Bookings are the customers'; deleting a slot is an Administrator's.
+    | _perms(
+        "support.view_callbackslot",
+        "support.add_callbackslot",
+        "support.change_callbackslot",
+        "support.view_callbackbooking",
+        "support.change_callbackbooking",
     ),
 )
 
@@ -184,6 +194,8 @@ AUDITORS = Role(
         "support.roundtheclock",  # campaigns' round-the-clock launch days
         "support.macro",  # canned replies (issue 15)
         "support.ticketmerge",  # merged duplicate tickets (issue 15)
+        "support.callbackslot",  # callbacks (issue 15)
+        "support.callbackbooking",
         # Staff sign-in: who tried, who has a second factor (devices without secrets).
         "staff_auth.staffsigninattempt",
         "otp_totp.totpdevice",

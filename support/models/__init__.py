@@ -1,6 +1,7 @@
 """The support desk's models: the tickets (tickets.py), the help articles and what they
 answered (help.py), and the notices staff publish to affected customers (notices.py)."""
 
+from .callbacks import OUTCOMES, CallbackBooking, CallbackSlot, CallbackStatus
 from .help import ArticleStatus, Deflection, HelpArticle
 from .macros import Macro
 from .merges import TicketMerge
@@ -22,11 +23,15 @@ from .tickets import (
 
 __all__ = [
     "CLOCK_STATUSES",
+    "OUTCOMES",
     "PENDING_DUE",
     "QUEUE_STATUSES",
     "SOLVED_STATUSES",
     "ArticleStatus",
     "AuthorKind",
+    "CallbackBooking",
+    "CallbackSlot",
+    "CallbackStatus",
     "Deflection",
     "HelpArticle",
     "Macro",
