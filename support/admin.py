@@ -24,7 +24,7 @@ from preorder_shop.exceptions import DomainError
 from preorder_shop.identifiers import NumberSearch
 from preorder_shop.models import OutboxChannel, OutboxMessage
 
-from . import articles, notice_messaging
+from . import admin_bulk, articles, notice_messaging
 from .admin_macros import MacroAdmin  # noqa: F401 (registers the canned replies)
 from .admin_reply import reply_view
 from .models import Deflection, HelpArticle, Notice, Ticket, TicketHistory, TicketMessage
@@ -82,6 +82,11 @@ class TicketAdmin(QueueTools, CheckedFilters, NumberSearch, admin.ModelAdmin):
         "status_changed_at",
     ]
     list_filter = ["status", "category", "verified"]
+    # Agent tools (issue 15, support.admin_bulk): bulk reply and merge; filter by variant.
+    list_filter = [*list_filter, admin_bulk.VariantFilter]
+    actions = [admin_bulk.reply_in_bulk, admin_bulk.merge_duplicates]
+    has_reply_permission = admin_bulk.has_reply_permission
+    has_merge_permission = admin_bulk.has_merge_permission
     list_select_related = ["customer", "reservation", "order", "order__reservation"]
     # NumberSearch reads a typed ticket, reservation or order number first ("t123-456-789").
     search_fields = [

@@ -279,6 +279,9 @@ MATRIX = {
     "admin:support_ticket_object": "302 302 302 302 302 302 302 302",
     "admin:support_ticket_reply": "302 403 403 200 403 403 200 200",
     "admin:support_ticket_changelist!delete_selected": "302 403 403 no 403 no no no",
+    # Agent tools (issue 15): a bulk reply's preview page and a merge are working tickets.
+    "admin:support_ticket_changelist!reply_in_bulk": "302 403 403 ran 403 no ran ran",
+    "admin:support_ticket_changelist!merge_duplicates": "302 403 403 ran 403 no ran ran",
     # The queue by SLA deadline (issue 15): read by whoever reads tickets; "take next"
     # (POST: the seeded ticket is taken), release/reassign and a breach's reason are working
     # tickets.

@@ -145,3 +145,50 @@ def test_an_inactive_macro_or_an_empty_selection_is_refused(macro):
     tickets = Ticket.objects.filter(pk=open_ticket().pk)
     with pytest.raises(bulk.MacroInactive):
         send(tickets, macro, bulk.preview(tickets=tickets, macro=macro))
+
+
+def test_an_agent_answers_a_saved_filter_from_the_ticket_list(client, macro):
+    from django.urls import reverse
+
+    from preorder_shop import roles
+    from support.models import TicketCategory
+
+    from .test_board_admin import staff_of
+
+    orders = [order_in(OrderStatus.RECEIVED) for _ in range(3)]
+    mine = [about_order(order).ticket for order in orders[:2]]
+    variant = orders[0].reservation.variant
+    other = about_order(orders[2]).ticket  # another variant: not in the filter
+    agent = staff_of(client, roles.SUPPORT_AGENTS, "agent")
+    query = f"?status__exact=open&category__exact={TicketCategory.WHERE_IS_MY_PHONE}"
+    query += f"&variant={variant.pk}"
+    url = reverse("admin:support_ticket_changelist") + query
+    chosen = {"action": "reply_in_bulk", "index": "0", "select_across": "1"}
+    chosen["_selected_action"] = str(mine[0].pk)
+
+    first = agent.post(url, chosen)
+    assert first.status_code == 200
+    key = first.context["form"].initial["key"]
+    base = {**chosen, "macro": macro.pk, "status": "answered", "key": key}
+    page = agent.post(url, {**base, "_preview": "1"})
+    preview = page.context["preview"]
+    expected = Ticket.objects.filter(
+        status=S.OPEN, category=TicketCategory.WHERE_IS_MY_PHONE, reservation__variant=variant
+    ).count()
+    assert preview.count == expected
+    assert f"{expected}" in page.content.decode()
+    assert not OutboxMessage.objects.filter(template_key="support.reply").exists()
+
+    done = agent.post(
+        url,
+        {**base, "_confirm": "1", "expected": preview.count, "fingerprint": preview.fingerprint},
+    )
+
+    assert done.status_code == 302
+    replies = OutboxMessage.objects.filter(template_key="support.reply")
+    assert replies.count() == preview.count
+    assert not replies.filter(reference=f"ticket:{other.pk}").exists()
+    assert agent.get(reverse("admin:support_ticket_changelist") + "?variant=x").status_code in (
+        200,
+        302,
+    )
