@@ -28,8 +28,14 @@ from django.utils.translation import gettext_lazy as _
 
 from reservations.models import Campaign
 
-from .models import SOLVED_STATUSES, SlaPolicy, TicketCategory, TicketStatus
-from .models.callbacks import OUTCOMES, CallbackStatus
+from .models import (
+    OUTCOMES,
+    SOLVED_STATUSES,
+    CallbackStatus,
+    SlaPolicy,
+    TicketCategory,
+    TicketStatus,
+)
 from .shifts import desk_zone
 
 # The backlog's age buckets: an open ticket's wait since it last became open (opened, or

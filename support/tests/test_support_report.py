@@ -15,8 +15,7 @@ from orders.tests.factories import staff_user
 from preorder_shop.actors import Actor
 from reservations.tests.factories import CampaignFactory, ReservationFactory
 from support import services
-from support.models import Deflection, SlaPolicy, TicketCategory, TicketStatus
-from support.models.callbacks import CallbackSlot
+from support.models import CallbackSlot, Deflection, SlaPolicy, TicketCategory, TicketStatus
 from support.services import callbacks, deadlines
 from support.tests.factories import open_ticket
 
