@@ -99,17 +99,20 @@ def test_the_figures_per_category_and_day(campaign, late):
     assert "2026-09-22" not in output  # no tickets that day
 
 
-def test_callbacks_kept_of_those_recorded(campaign, late):
-    slot = CallbackSlot.objects.create(starts_at=kst(16), capacity=2)
-    booking = callbacks.book(ticket=late, customer=late.customer, slot_id=slot.pk, now=kst(15))
+def test_callbacks_kept_of_those_recorded_on_their_slots_day(campaign, late):
+    next_day = dt.datetime(2026, 9, 22, 10, tzinfo=SEOUL)
+    slot = CallbackSlot.objects.create(starts_at=next_day, capacity=2)
+    booked = callbacks.book(ticket=late, customer=late.customer, slot_id=slot.pk, now=kst(15))
     agent = staff_user("agent")
-    callbacks.record_outcome(
-        booking=booking.booking, staff_user=agent, outcome="kept", now=kst(16)
-    )
+    kept = {"outcome": "kept", "now": next_day}
+    callbacks.record_outcome(booking=booked.booking, staff_user=agent, **kept)
 
     _status, output = run_report("--campaign", campaign.slug)
 
     assert line_of(output, "Cancel")[-3:] == ["100%", "of", "1"]
+    assert line_of(output, "2026-09-22") == [
+        *("all", "0", "0", "-", "-", "-", "0", "-", "100%", "of", "1"),
+    ]
 
 
 def test_a_recorded_reason_lets_it_pass(campaign, late):

@@ -62,16 +62,16 @@ class Command(BaseCommand):
         print_table(self.stdout.write, (_("category"), *_headers()), [*rows, _total(found)])
 
     def _per_day(self, found: figures.Figures) -> None:
-        self.stdout.write("\n" + _("Per day (days with tickets or deflections):"))
+        self.stdout.write("\n" + _("Per day (days with tickets, deflections or callbacks):"))
         header = (_("day"), _("category"), *_headers())
         rows = []
         for day in found.days:
-            if not (found.cell(day).opened or found.cell(day).deflected):
+            if not _active(found.cell(day)):
                 continue
             rows.append((day.isoformat(), _("all"), *_figures(found.cell(day))))
             for value, label in found.categories:
                 cell = found.cell(day, value)
-                if cell.opened or cell.deflected:
+                if _active(cell):
                     rows.append(("", label, *_figures(cell)))
         print_table(self.stdout.write, header, rows, text_columns=2)
 
@@ -159,6 +159,10 @@ def _day(text: str | None) -> dt.date | None:
     if day > timezone.now().astimezone(desk_zone()).date():
         raise CommandError(_("--since cannot be after today."), returncode=BAD_INPUT)
     return day
+
+
+def _active(cell: figures.Cell) -> bool:
+    return bool(cell.opened or cell.deflected or cell.callbacks)
 
 
 def _headers() -> tuple[str, ...]:
