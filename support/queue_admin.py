@@ -82,14 +82,25 @@ class QueueTools:
         ]
 
     def get_fields(self, request, obj=None):
-        return [*super().get_fields(request, obj), "assignment", "sla_deadlines"]
+        return [*super().get_fields(request, obj), self._assigned(request), "sla_deadlines"]
 
     def get_readonly_fields(self, request, obj=None):
-        return [*super().get_readonly_fields(request, obj), "assignment", "sla_deadlines"]
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, self._assigned(request), "sla_deadlines"]
+
+    @staticmethod
+    def _assigned(request: HttpRequest) -> str:
+        # Agents get the tools with the name; anyone else (an auditor) the name alone, never
+        # a button that answers 403.
+        return "assignment" if assignment.is_agent(request.user) else "assignee_name"
+
+    @admin.display(description=_("assigned to"))
+    def assignee_name(self, obj: Ticket) -> str:
+        return obj.assignee.get_username() if obj.assignee_id else "—"
 
     @admin.display(description=_("assigned to"))
     def assignment(self, obj: Ticket) -> str:
-        who = obj.assignee.get_username() if obj.assignee_id else "—"
+        who = self.assignee_name(obj)
         # The page's own form carries the CSRF token; this button posts it elsewhere.
         return format_html(
             '{} · <a href="{}">{}</a> · <a href="{}">{}</a> · <button type="submit" '

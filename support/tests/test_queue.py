@@ -218,3 +218,14 @@ def test_the_ticket_page_offers_take_next_and_a_missed_deadline_its_reason(clien
     late.refresh_from_db()
     assert late.sla_breach_reason == "택배사 파업"
     assert late.history.filter(change=TicketChange.SLA_EXPLAINED).count() == 1
+
+
+def test_an_auditor_sees_who_has_a_ticket_but_no_tool_that_would_refuse_them(client):
+    ticket = open_ticket(now=seoul(18, 9))
+    auditor = staff_of(client, roles.AUDITORS, "auditor")
+
+    page = auditor.get(reverse("admin:support_ticket_change", args=[ticket.pk])).content.decode()
+
+    assert "assigned to" in page.lower()
+    assert reverse("admin:support_ticket_take_next") not in page
+    assert reverse("admin:support_ticket_assign", args=[ticket.pk]) not in page
