@@ -125,7 +125,9 @@ def preview(
     ids = list(chosen.order_by("pk").values_list("pk", flat=True))
     samples = [
         (ticket, placeholders.filled_for(macro, ticket, now=now))
-        for ticket in chosen.select_related("order").order_by("pk")[:SAMPLES]
+        for ticket in chosen.select_related("order", "reservation__variant").order_by("pk")[
+            :SAMPLES
+        ]
     ]
     return Preview(
         count=len(ids),
@@ -155,7 +157,7 @@ def bulk_reply(
         locked = list(
             answerable(tickets, status=status, now=now)
             .select_for_update(of=("self",))
-            .select_related("customer", "order")
+            .select_related("customer", "order", "reservation__variant")
             .order_by("pk")
         )
         ids = [ticket.pk for ticket in locked]
@@ -210,13 +212,14 @@ def _move(locked: list[Ticket], to: str, actor: Actor, now: dt.datetime) -> None
 
 def _answer(batch: list[Ticket], macro, staff_user, key: uuid.UUID, now: dt.datetime) -> None:
     """The batch's messages, each filled for its ticket, and their notifications."""
+    places = placeholders.standings(batch)  # one statement for the batch's places in line
     messages = TicketMessage.objects.bulk_create(
         [
             TicketMessage(
                 ticket_id=ticket.pk,
                 author_kind=AuthorKind.STAFF,
                 staff_user=staff_user,
-                body=placeholders.filled_for(macro, ticket, now=now),
+                body=placeholders.filled_for(macro, ticket, now=now, places=places),
                 created_at=now,
                 idempotency_key=key,
             )

@@ -192,3 +192,21 @@ def test_an_agent_answers_a_saved_filter_from_the_ticket_list(client, macro):
         200,
         302,
     )
+
+
+def test_customers_in_one_line_each_get_their_own_place(macro):
+    from reservations.selectors import queue_standing
+    from reservations.tests.factories import ReservationFactory
+
+    first = ReservationFactory()
+    second = ReservationFactory(variant=first.variant, campaign=first.campaign)
+    tickets = [open_ticket(r.customer, reservation=r) for r in (first, second)]
+    chosen = Ticket.objects.filter(pk__in=[t.pk for t in tickets])
+
+    send(chosen, macro, bulk.preview(tickets=chosen, macro=macro))
+
+    for ticket, reservation in zip(tickets, (first, second), strict=True):
+        standing = queue_standing(reservation)
+        [message] = ticket.messages.filter(author_kind="staff")
+        assert f"{standing.total}건 중 {standing.place}번째" in message.body
+    assert {queue_standing(r).place for r in (first, second)} == {1, 2}
