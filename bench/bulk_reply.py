@@ -223,6 +223,9 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally clauses
     args = parse_args()
     STATE.mkdir(parents=True, exist_ok=True)
+    commit = subprocess.run(  # the code this run loads, read before it is imported
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
     env = environment()
     os.environ.update(env)
     say(f"Resetting {BENCH_DATABASE} and Redis database {BENCH_REDIS_DB}")
@@ -261,9 +264,6 @@ def main() -> None:
     finally:
         say("Stopping the worker and beat")
         stop([worker, beat])
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
     print()
     print(f"commit {commit}; load average before the runs {load_before:.2f}")
     print(f"{os.cpu_count()} CPUs")
