@@ -13,8 +13,15 @@ from preorder_shop.actors import Actor
 from preorder_shop.tests.factories import CustomerFactory
 from reservations.tests.factories import CampaignFactory, ReservationFactory
 from support import figures, services
-from support.models import AuthorKind, Deflection, Ticket, TicketCategory, TicketMessage
-from support.services import deadlines
+from support.models import (
+    AuthorKind,
+    CallbackSlot,
+    Deflection,
+    Ticket,
+    TicketCategory,
+    TicketMessage,
+)
+from support.services import callbacks, deadlines
 from support.tests.factories import open_ticket
 
 pytestmark = pytest.mark.django_db
@@ -52,6 +59,10 @@ def deflect(category, at):
 
 @pytest.fixture
 def desk():
+    return build_desk()
+
+
+def build_desk():
     """Campaign `ours`, another campaign, and their tickets and deflections (times in KST):
 
     The default policy: a first response within 4 staffed hours (weekdays 09:00-18:00); day 1
@@ -67,7 +78,8 @@ def desk():
            10:00 E  cancel, the other campaign's: never counted
     09-18  H  other, ours, unanswered (before the period; in the backlog)
     Deflections: 2 where-is-my-phone on day 1, 1 cancel on day 2; one before the period
-    and one after `now`, not counted.
+    and one after `now`, not counted. Callbacks: A's kept on day 1 at 14:00; B's missed on
+    day 2 at 10:00, C's kept at 10:30; F's at 11:00 not recorded yet.
     """
     ours, other = campaign(), campaign()
     a = about(ours, C.WHERE_IS_MY_PHONE, kst(21, 0, 10))
@@ -99,7 +111,7 @@ def desk():
     )
     c = about(ours, C.WHERE_IS_MY_PHONE, kst(22, 8))
     answer(c, kst(22, 9))
-    about(ours, C.CANCEL, kst(22, 9))
+    f = about(ours, C.CANCEL, kst(22, 9))
     open_ticket(CustomerFactory(), category=C.OTHER, now=kst(22, 10))
     about(other, C.CANCEL, kst(22, 10))
     about(ours, C.OTHER, kst(18, 10))
@@ -111,7 +123,23 @@ def desk():
         (C.CANCEL, kst(22, 12, 30)),  # after now
     ]:
         deflect(category, at)
+    call(a, kst(21, 14), booked=kst(21, 1), outcome=("kept", kst(21, 14, 10)))
+    call(b, kst(22, 10), booked=kst(22, 2), outcome=("missed", kst(22, 10, 5)))
+    call(c, kst(22, 10, 30), booked=kst(22, 8, 30), outcome=("kept", kst(22, 10, 35)))
+    call(f, kst(22, 11), booked=kst(22, 9, 30))  # not recorded yet
     return ours
+
+
+def call(ticket, starts_at, *, booked, outcome=None):
+    slot = CallbackSlot.objects.get_or_create(starts_at=starts_at, defaults={"capacity": 5})[0]
+    booking = callbacks.book(
+        ticket=ticket, customer=ticket.customer, slot_id=slot.pk, now=booked
+    ).booking
+    if outcome:
+        status, at = outcome
+        callbacks.record_outcome(
+            booking=booking, staff_user=staff_user("agent"), outcome=status, now=at
+        )
 
 
 def figures_of(ours):
@@ -221,6 +249,18 @@ def test_deflection_rate_is_deflected_over_ended_attempts_per_category(desk):
     assert found.cell(category=C.CANCEL).deflected == 1  # not the one before or after
     assert found.cell(DAY1, C.OTHER).deflection_rate is None  # nothing ended
     assert found.cell().deflection_rate == 3 / 9
+
+
+def test_callbacks_kept_of_those_recorded_per_slot_day_and_ticket_category(desk):
+    found = figures_of(desk)
+
+    def kept(cell):
+        return (cell.callbacks_kept, cell.callbacks, cell.kept_rate)
+
+    assert kept(found.cell(DAY1, C.WHERE_IS_MY_PHONE)) == (1, 1, 1.0)
+    assert kept(found.cell(DAY2, C.WHERE_IS_MY_PHONE)) == (1, 2, 0.5)
+    assert kept(found.cell(DAY2, C.CANCEL)) == (0, 0, None)  # F's is not recorded yet
+    assert kept(found.cell()) == (2, 3, 2 / 3)
 
 
 def test_backlog_buckets_open_tickets_by_their_wait_whenever_opened(desk):
