@@ -27,6 +27,7 @@ from preorder_shop.models import OutboxChannel, OutboxMessage
 from . import admin_bulk, articles, notice_messaging
 from .admin_macros import MacroAdmin  # noqa: F401 (registers the canned replies)
 from .admin_reply import reply_view
+from .callback_admin import CallbackSlotAdmin  # noqa: F401 (registers slots and bookings)
 from .models import Deflection, HelpArticle, Notice, Ticket, TicketHistory, TicketMessage
 from .queue_admin import QueueTools
 from .sla_admin import RoundTheClockAdmin, SlaPolicyAdmin  # noqa: F401 (registers them)

@@ -48,6 +48,8 @@ from support.models import (
     SlaPolicy,
     TicketCategory,
 )
+from support.models.callbacks import CallbackSlot
+from support.services import callbacks
 from tests import admin_client
 
 pytestmark = pytest.mark.django_db
@@ -339,6 +341,29 @@ MATRIX = {
     "admin:support_deflection_delete": "302 403 403 403 403 403 403 403",
     "admin:support_deflection_object": "302 302 302 302 302 302 302 302",
     "admin:support_deflection_changelist!delete_selected": "302 403 403 no 403 no no no",
+    # Callbacks (issue 15, section 4): Support agents set slots' capacity, create a day's
+    # slots, read a slot's call list, call (recorded) and record outcomes; Auditors read.
+    # Bookings are the customers' (no add, never deleted); deleting a slot is an
+    # Administrator's (a slot with bookings is protected).
+    "admin:support_callbackslot_changelist": "302 403 403 200 403 200 200 200",
+    "admin:support_callbackslot_add": "302 403 403 200 403 403 200 200",
+    "admin:support_callbackslot_change": "302 403 403 200 403 200 200 200",
+    "admin:support_callbackslot_history": "302 403 403 200 403 200 200 200",
+    "admin:support_callbackslot_delete": "302 403 403 403 403 403 200 200",
+    "admin:support_callbackslot_object": "302 302 302 302 302 302 302 302",
+    "admin:support_callbackslot_create_day": "302 403 403 200 403 403 200 200",
+    "admin:support_callbackslot_bookings": "302 403 403 200 403 200 200 200",
+    "admin:support_callbackslot_changelist!delete_selected": "302 403 403 no 403 no ran ran",
+    "admin:support_callbackbooking_changelist": "302 403 403 200 403 200 200 200",
+    "admin:support_callbackbooking_add": "302 403 403 403 403 403 403 403",
+    "admin:support_callbackbooking_change": "302 403 403 200 403 200 200 200",
+    "admin:support_callbackbooking_history": "302 403 403 200 403 200 200 200",
+    "admin:support_callbackbooking_delete": "302 403 403 403 403 403 403 403",
+    "admin:support_callbackbooking_object": "302 302 302 302 302 302 302 302",
+    "admin:support_callbackbooking_reveal": "302 403 403 403 403 403 200 200",
+    "admin:support_callbackbooking_call": "302 403 403 302 403 403 302 302",  # to tel:
+    "admin:support_callbackbooking_outcome": "302 403 403 200 403 403 200 200",
+    "admin:support_callbackbooking_changelist!delete_selected": "302 403 403 no 403 no no no",
 }
 
 # Views that act on POST only, requested as a POST (with these fields, from the seeded
@@ -346,6 +371,7 @@ MATRIX = {
 POSTED = {
     "admin:orders_order_call": lambda seeded: {},
     "admin:preorder_shop_customer_call": lambda seeded: {},
+    "admin:support_callbackbooking_call": lambda seeded: {},
     "admin:orders_order_courier_manifest": lambda seeded: {"order": [seeded["preparing"].pk]},
     "admin:support_ticket_take_next": lambda seeded: {},
 }
@@ -387,6 +413,9 @@ NOT_STAFF = {
     "support:ticket_new",
     "support:ticket_detail",
     "support:ticket_reply",
+    # Callbacks (issue 15, section 4): the ticket page's booking and cancelling forms.
+    "support:callback_book",
+    "support:callback_cancel",
     # The API (issue 13): customers' tokens only, never a staff sign-in.
     "api:api-root",
     "api:openapi-json",
@@ -418,6 +447,10 @@ NOT_STAFF = {
     "api:ticket_open",
     "api:ticket_reply",
     "api:support_contact",
+    "api:callback_slots",
+    "api:ticket_callback",
+    "api:ticket_callback_book",
+    "api:ticket_callback_cancel",
 }
 
 
@@ -562,6 +595,13 @@ def seeded():
         reason="Launch day",
         decided_by=ops,
     )
+    callback_slot = CallbackSlot.objects.create(
+        starts_at=timezone.now().replace(minute=0, second=0, microsecond=0) + dt.timedelta(days=1),
+        capacity=2,
+    )
+    callback = callbacks.book(
+        ticket=ticket, customer=ticket.customer, slot_id=callback_slot.pk
+    ).booking
     rows = [
         Group.objects.get(name=roles.AUDITORS.name),
         ops,
@@ -587,6 +627,8 @@ def seeded():
         article,
         deflection,
         notice,
+        callback_slot,
+        callback,
         SlaPolicy.objects.get(category=None),
         round_the_clock,
         macro,
