@@ -94,8 +94,9 @@ def queue_from_select(
 ) -> int:
     """Queue one message per row of `select_sql` (producing BATCH_COLUMNS, payload as
     jsonb) in the caller's transaction: for batches of thousands, where a row-by-row
-    queue_message would dominate. Keys already queued are skipped. After commit one sweep
-    task sends them; the beat sweep catches up if that task is lost. Returns rows queued.
+    queue_message would dominate. Keys already queued are skipped. After commit sweep tasks
+    send them, several in parallel for a large batch; the beat sweep catches up if they are
+    lost. Returns rows queued.
 
     ctes: WITH clauses (without the WITH) that `select_sql` reads, so that a statement which
     writes rows (a data-modifying WITH) queues their messages in the same statement.
@@ -121,9 +122,14 @@ def queue_from_select(
         )
         queued = cursor.rowcount
     if queued:
+        # One sweeper sends one row at a time (each a provider round trip): a batch gets as
+        # many sweepers as it has SWEEP_BATCHes, up to OUTBOX_BATCH_SWEEPERS (the worker
+        # processes that may send at once); SKIP LOCKED keeps them off each other's rows.
+        sweepers = min(-(-queued // SWEEP_BATCH), settings.OUTBOX_BATCH_SWEEPERS)
 
         def sweep_outbox() -> None:
-            tasks.sweep_outbox.delay()
+            for _ in range(sweepers):
+                tasks.sweep_outbox.delay()
 
         transaction.on_commit(sweep_outbox, robust=True)
     return queued

@@ -277,6 +277,9 @@ OUTBOX_SEND_RATES = {
     if (setting := os.environ.get(f"{channel.upper()}_SEND_RATE"))
     for rate, _, burst in [setting.partition("/")]
 }
+# Sweep tasks started in parallel for a large batch of messages (preorder_shop.outbox
+# queue_from_select): at most the worker processes that may send at once.
+OUTBOX_BATCH_SWEEPERS = int(os.environ.get("OUTBOX_BATCH_SWEEPERS", "8"))
 OTP_SHOW_CODE_ON_PAGE = env_bool("OTP_SHOW_CODE_ON_PAGE", DEBUG)
 
 # When the support desk is staffed (support.shifts): per weekday (0 = Monday) the hours

@@ -273,6 +273,25 @@ def test_a_batch_queues_a_row_per_selected_row_and_skips_keys_already_queued(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(("rows", "sweepers"), [(1, 1), (outbox.SWEEP_BATCH + 1, 2), (2000, 3)])
+def test_a_large_batch_is_sent_by_parallel_sweepers_up_to_the_setting(
+    rows, sweepers, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """One sweeper sends a row at a time; 5,000 messages through one would take 5,000
+    provider round trips end to end, so a batch starts one per SWEEP_BATCH, at most
+    OUTBOX_BATCH_SWEEPERS."""
+    settings.OUTBOX_BATCH_SWEEPERS = 3
+    started = []
+    monkeypatch.setattr(tasks.sweep_outbox, "delay", lambda: started.append(1))
+    keys = [new_key() for _ in range(rows)]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox.queue_from_select(BATCH, {"phone": PHONE, "keys": keys}) == rows
+
+    assert len(started) == sweepers
+
+
+@pytest.mark.django_db
 def test_a_batch_of_new_keys_refuses_a_key_already_queued_and_queues_nothing():
     taken, fresh = new_key(), new_key()
     queue(idempotency_key=taken)
