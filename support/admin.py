@@ -28,6 +28,7 @@ from . import admin_bulk, articles, notice_messaging
 from .admin_macros import MacroAdmin  # noqa: F401 (registers the canned replies)
 from .admin_reply import reply_view
 from .callback_admin import CallbackSlotAdmin  # noqa: F401 (registers slots and bookings)
+from .figures_admin import url as figures_url
 from .models import Deflection, HelpArticle, Notice, Ticket, TicketHistory, TicketMessage
 from .queue_admin import QueueTools
 from .sla_admin import RoundTheClockAdmin, SlaPolicyAdmin  # noqa: F401 (registers them)
@@ -171,6 +172,7 @@ class TicketAdmin(QueueTools, CheckedFilters, NumberSearch, admin.ModelAdmin):
                 self.admin_site.admin_view(lambda r, object_id: reply_view(self, r, object_id)),
                 name="support_ticket_reply",
             ),
+            figures_url(self.admin_site),
             *super().get_urls(),
         ]
 
