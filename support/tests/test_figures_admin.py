@@ -64,6 +64,9 @@ def test_the_page_defaults_to_the_latest_campaign(agent, desk):
     ("query", "message"),
     [
         ({"campaign": "nope"}, "Select a valid choice"),
+        ({"campaign": "\x00"}, "Null characters are not allowed."),
+        ({"campaign": "x" * 5000}, "Select a valid choice"),
+        ({"since": "\x00"}, "Enter a valid date"),
         ({"since": "21.09.2026"}, "Enter a valid date"),
         ({"since": "2999-01-01"}, "The first day cannot be after today."),
     ],
