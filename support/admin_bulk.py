@@ -35,9 +35,9 @@ class VariantFilter(admin.SimpleListFilter):
         return [(v.pk, str(v)) for v in Variant.objects.order_by("campaign_id", "pk")]
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if value is None:
+        if self.value() is None:
             return queryset
+        value = str(self.value())  # facet counts pass the lookups' own ids (ints)
         if not value.isascii() or not value.isdigit():
             raise IncorrectLookupParameters(f"variant: {value!r} is not an id")
         return queryset.filter(reservation__variant_id=int(value))

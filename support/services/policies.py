@@ -75,7 +75,8 @@ def check_policy(
 def check_period(*, first_day: dt.date, last_day: dt.date, reason: str) -> None:
     if not clean_text(reason):
         raise ReasonRequired()
-    if not first_day <= last_day < first_day + MAX_ROUND_THE_CLOCK:
+    # A difference, not first_day + MAX: that sum overflows for the last date there is.
+    if not dt.timedelta(0) <= last_day - first_day < MAX_ROUND_THE_CLOCK:
         raise PeriodInvalid()
 
 
