@@ -36,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import channels  # noqa: E402
 from bench.intake import bench_environment, say  # noqa: E402
 from bench.stores import reset_stores, with_path  # noqa: E402
 
@@ -69,6 +70,8 @@ def environment() -> dict[str, str]:
         "REDIS_URL": redis_url,
         "CELERY_BROKER_URL": redis_url,
         "SMS_CHANNEL": "bench.channels.ThrottledSmsChannel",
+        # The provider's rate, as production is told its provider's (preorder_shop.pacing).
+        "SMS_SEND_RATE": f"{channels.RATE:g}/{channels.BURST}",
         "EMAIL_CHANNEL": "bench.channels.ThrottledSmsChannel",  # no e-mail is given anyway
     }
 
