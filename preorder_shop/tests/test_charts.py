@@ -129,7 +129,7 @@ def test_numbers_follow_the_language_and_coordinates_never_do():
     with translation.override("ko"):
         assert charts.percent(0.5) == "50%"
         assert charts.percent(2 / 3) == "67%"  # rounded, not cut
-        assert charts.minutes(64.6) == "65 min"
+        assert charts.minutes(64.6) == "65분"
         assert charts.number()(1234567) == "1,234,567"
 
 
