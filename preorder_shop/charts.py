@@ -48,7 +48,7 @@ def number(decimals: int = 0) -> Format:
 
 def percent(value: float) -> str:
     """A share (0..1) as a whole percentage."""
-    return _("%(value)s%%") % {"value": formats.number_format(round(value * 100), 0)}
+    return f"{formats.number_format(round(value * 100), 0)}%"  # the same sign in ko and en
 
 
 def minutes(value: float) -> str:

@@ -48,7 +48,7 @@ class Targets:
 
     def __init__(self) -> None:
         rows = {p.category: p for p in SlaPolicy.objects.all()}
-        self.default, self.by_category = rows.pop(None, None) or _seeded_default(), rows
+        self.default, self.by_category = rows.pop(None, None) or seeded_default(), rows
 
     def of(self, category: str) -> tuple[dt.timedelta, dt.timedelta]:
         policy = self.by_category.get(category, self.default)
@@ -58,7 +58,7 @@ class Targets:
         )
 
 
-def _seeded_default() -> SlaPolicy:
+def seeded_default() -> SlaPolicy:
     """The default as seeded. Only a table emptied by TRUNCATE (the test suite's flush
     between transactional tests; the trigger refuses deleting it otherwise) lacks it; the
     unique index makes concurrent seedings one row."""

@@ -30,7 +30,7 @@ from support.services import deadlines
 
 from .factories import open_ticket
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("default_policy")]
 
 SEOUL = ZoneInfo("Asia/Seoul")
 S = TicketStatus

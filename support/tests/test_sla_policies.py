@@ -21,7 +21,7 @@ from support.services import policies
 from .factories import open_ticket
 from .test_board_admin import staff_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("default_policy")]
 
 SEOUL = ZoneInfo("Asia/Seoul")
 C = TicketCategory

@@ -19,7 +19,7 @@ from support.models import CallbackSlot, Deflection, SlaPolicy, TicketCategory, 
 from support.services import callbacks, deadlines
 from support.tests.factories import open_ticket
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("default_policy")]
 
 SEOUL = ZoneInfo("Asia/Seoul")
 C = TicketCategory
