@@ -76,6 +76,22 @@ def test_only_those_who_may_message_customers_reach_the_preview(client, role):
     assert not OutboxMessage.objects.filter(reference=f"notice:{n.pk}").exists()
 
 
+def test_an_auditor_sees_how_many_were_messaged_and_no_link_that_would_refuse_them(client):
+    w = world()
+    n = notice(w.a)
+    page_url = reverse("admin:support_notice_change", args=[n.pk])
+    message_url = reverse("admin:support_notice_message", args=[n.pk])
+
+    auditor = staff_of(client, roles.AUDITORS, "auditor").get(page_url)
+    assert auditor.status_code == 200
+    assert message_url not in auditor.content.decode()
+    assert "customers messaged" in text(auditor).lower()
+
+    client.logout()
+    agent = staff_of(client, roles.SUPPORT_AGENTS, "agent").get(page_url)
+    assert message_url in agent.content.decode()
+
+
 def notice_form(campaign, **fields) -> dict:
     now = timezone.localtime()
     return {
