@@ -5,6 +5,8 @@ the ticket's page, which needs sign-in, so a mistyped e-mail address or a shared
 nobody the customer's question or our answer. Templates: templates/notifications/<key>.txt.
 """
 
+from dataclasses import dataclass
+
 from preorder_shop.models import OutboxChannel, OutboxMessage
 from preorder_shop.outbox import queue_message
 
@@ -19,23 +21,44 @@ def ticket_page_path(ticket: Ticket) -> str:
     return TICKET_PAGE.format(number=ticket.number)
 
 
-def queue_notice(*, ticket: Ticket, template_key: str, key: str) -> list[OutboxMessage]:
-    """Queue `template_key` about `ticket` on every channel it has, in the caller's
-    transaction. `key` names what caused it ("message:42"), so queuing it again sends
-    nothing more."""
+@dataclass(frozen=True)
+class NoticeRow:
+    """One outbox message about a ticket: what queue_notice queues, and a set-based caller
+    (support.services.bulk_reply) inserts in bulk."""
+
+    channel: str
+    recipient: str
+    payload: dict
+    language: str
+    idempotency_key: str
+    reference: str
+
+
+def notice_rows(*, ticket: Ticket, key: str) -> list[NoticeRow]:
+    """The messages a notice about `ticket` is: SMS always (a link that needs sign-in, never
+    the text), e-mail too when the customer gave an address. `key` names what caused it."""
     payload = {"ticket_number": ticket.number, "ticket_path": ticket_page_path(ticket)}
     recipients = [(OutboxChannel.SMS, ticket.recipient_phone)]
     if ticket.reply_email:
         recipients.append((OutboxChannel.EMAIL, ticket.reply_email))
     return [
-        queue_message(
+        NoticeRow(
             channel=channel,
             recipient=recipient,
-            template_key=template_key,
             payload=payload,
             language=ticket.language,
             idempotency_key=f"ticket:{ticket.pk}:{key}:{channel}",
             reference=f"ticket:{ticket.pk}",
         )
         for channel, recipient in recipients
+    ]
+
+
+def queue_notice(*, ticket: Ticket, template_key: str, key: str) -> list[OutboxMessage]:
+    """Queue `template_key` about `ticket` on every channel it has, in the caller's
+    transaction. `key` names what caused it ("message:42"), so queuing it again sends
+    nothing more."""
+    return [
+        queue_message(template_key=template_key, **vars(row))
+        for row in notice_rows(ticket=ticket, key=key)
     ]

@@ -31,7 +31,6 @@ from django.utils.translation import gettext_lazy as _
 
 from preorder_shop.actors import Actor, ActorKind
 from preorder_shop.exceptions import DomainError
-from preorder_shop.models import OutboxChannel
 from preorder_shop.operations import record_operation
 from preorder_shop.outbox import queue_from_select
 
@@ -231,17 +230,11 @@ def _answer(batch: list[Ticket], macro, staff_user, key: uuid.UUID, now: dt.date
         for name in ("channels", "recipients", "languages", "payloads", "keys", "references")
     }
     for ticket, message in zip(batch, messages, strict=True):
-        payload = json.dumps(
-            {"ticket_number": ticket.number, "ticket_path": notices.ticket_page_path(ticket)}
-        )
-        recipients = [(OutboxChannel.SMS, ticket.recipient_phone)]
-        if ticket.reply_email:
-            recipients.append((OutboxChannel.EMAIL, ticket.reply_email))
-        for channel, recipient in recipients:  # as notices.queue_notice, set-based
-            rows["channels"].append(channel)
-            rows["recipients"].append(recipient)
-            rows["languages"].append(ticket.language)
-            rows["payloads"].append(payload)
-            rows["keys"].append(f"ticket:{ticket.pk}:message:{message.pk}:{channel}")
-            rows["references"].append(f"ticket:{ticket.pk}")
+        for row in notices.notice_rows(ticket=ticket, key=f"message:{message.pk}"):
+            rows["channels"].append(row.channel)
+            rows["recipients"].append(row.recipient)
+            rows["languages"].append(row.language)
+            rows["payloads"].append(json.dumps(row.payload))
+            rows["keys"].append(row.idempotency_key)
+            rows["references"].append(row.reference)
     queue_from_select(_OUTBOX_ROWS, {**rows, "template": TEMPLATE_KEY}, keys_are_new=True)
