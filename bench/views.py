@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from preorder_shop import statements, tokens
+
 from .models import FloorReservation
 
 
@@ -46,4 +48,14 @@ def status_floor(request: HttpRequest) -> JsonResponse:
     """The least a status poll can cost (bench/polling.py): a constant JSON 200 through the
     whole middleware stack, under /api/ like the real one. The poller's Authorization header
     arrives and is never read: no token lookup, no query."""
+    return JsonResponse(STATUS_FLOOR_BODY)
+
+
+@require_GET
+def status_floor_query(request: HttpRequest) -> JsonResponse:
+    """The floor plus the least a database read can cost (bench/polling.py's "floor+1q"):
+    the poller's token looked up by one prepared statement (preorder_shop.tokens), then the
+    same constant JSON. Not a target: it shows what any poll that reads PostgreSQL pays."""
+    raw = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")[2]
+    statements.fetchone(tokens.LIVE_BY_HASH, tokens.live_parameters(raw))
     return JsonResponse(STATUS_FLOOR_BODY)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from preorder_shop.conditional import strong_etag
 from preorder_shop.identifiers import ORDER_NUMBER
+from preorder_shop.models import ApiToken
 from preorder_shop.pages import page_facts
 from reservations.exceptions import NotCancellable
 from reservations.models import Fulfilment, Reservation, ReservationStatus, Window
@@ -93,6 +94,12 @@ def own_order(*, customer_id: int, number: str) -> Order | None:
     if not ORDER_NUMBER.shape.matches(number):
         return None
     return status_load.by_number(customer_id=customer_id, number=number)
+
+
+def own_order_polled(*, raw_token: str, number: str) -> tuple[ApiToken | None, Order | None]:
+    """own_order for an API poll that presents a bearer token: the live token it names
+    (None: not signed in) and that customer's order, in one round trip (status_load)."""
+    return status_load.by_token(raw_token=raw_token, number=number)
 
 
 def status_facts(order: Order, *, now: dt.datetime | None = None) -> StatusFacts:

@@ -12,9 +12,13 @@ with the same code as everything else.
 """
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from preorder_shop import statements
+from preorder_shop import statements, tokens
+from preorder_shop.identifiers import ORDER_NUMBER, RESERVATION_NUMBER, IdentifierKind
+from preorder_shop.models import ApiToken
 from preorder_shop.pages import FACT_SQL, fact_sql
 from reservations import lines
 from reservations.models import (
@@ -101,14 +105,55 @@ def by_number(*, customer_id: int, number: str) -> Order | None:
     )
 
 
+def by_token(*, raw_token: str, number: str) -> tuple[ApiToken | None, Order | None]:
+    """An API poll's one round trip: the live token `raw_token` names (None: not signed in)
+    and its customer's order numbered `number` as by_number loads it (None: none such)."""
+    if "poll" not in _statements:
+        inner = _prepared(
+            f"{ORDER}.number = %(number)s AND {RESERVATION}.customer_id = {_TOKEN_CUSTOMER}"
+        )
+        _statements["poll"] = _Statement(sql=_with_token(inner.sql), facts=inner.facts)
+    statement = _statements["poll"]
+    return _polled(
+        statement.sql, raw_token, number, ORDER_NUMBER, lambda row: _order_from_row(statement, row)
+    )
+
+
+# A poll's statement: the live token (tokens.LIVE_BY_HASH), then the row the poll reads for
+# that token's customer, or NULLs when there is none.
+_TOKEN_CUSTOMER = "tok.customer_id"  # noqa: S105 (a column, not a secret)
+_TOKEN_WIDTH = len(tokens.LIVE_COLUMNS)
+
+
+def _with_token(sql: str) -> str:
+    live = tokens.LIVE_BY_HASH
+    return f"SELECT tok.*, s.* FROM ({live}) tok LEFT JOIN LATERAL ({sql}) s ON true"  # noqa: S608
+
+
+def _polled(
+    sql: str, raw_token: str, number: str, kind: IdentifierKind, load: Callable
+) -> tuple[ApiToken | None, Any]:
+    if not kind.shape.matches(number):  # not looked up: the token alone
+        return tokens.authenticate(raw_token), None
+    row = statements.fetchone(sql, {**tokens.live_parameters(raw_token), "number": number})
+    if row is None:
+        return None, None
+    token = tokens.live_token(row[:_TOKEN_WIDTH])
+    if row[_TOKEN_WIDTH] is None:  # the row's id: nothing of that number is this customer's
+        return token, None
+    return token, load(row[_TOKEN_WIDTH:])
+
+
 def by_pk(pk: int) -> Order | None:
     return _load(_prepared(f"{ORDER}.id = %(pk)s"), {"pk": pk})
 
 
 def _load(statement: _Statement, params: dict) -> Order | None:
     row = statements.fetchone(statement.sql, params)
-    if row is None:
-        return None
+    return None if row is None else _order_from_row(statement, row)
+
+
+def _order_from_row(statement: _Statement, row: Sequence) -> Order:
     instances = []
     at = 0
     for model, _alias in _MODELS:
@@ -144,6 +189,7 @@ def _siblings(
 
 # A reservation as its API answer shows it: the reservation, campaign and variant, its
 # history (reservations.selectors.reservation_timeline), its orders and its standing.
+_CUSTOMER = "<the customer>"  # replaced by the customer's parameter or the token's column
 CHANGE_FIELDS = ["id", "reservation_id", "field", "from_value", "to_value", "actor_kind", "at"]
 _RESERVATION = f"""
 SELECT {", ".join(statements.columns(model, alias) for model, alias in _MODELS[1:])},
@@ -163,17 +209,35 @@ SELECT {", ".join(statements.columns(model, alias) for model, alias in _MODELS[1
         FROM reservations_reservationchange ch
        WHERE ch.reservation_id = {RESERVATION}.id) h ON true{_SIBLINGS}
   LEFT JOIN LATERAL ({_STANDING}) st ON {_HOLDS_PLACE}
- WHERE {RESERVATION}.number = %(number)s AND {RESERVATION}.customer_id = %(customer)s
-"""  # noqa: S608 (model metadata and constants only)
+ WHERE {RESERVATION}.number = %(number)s AND {RESERVATION}.customer_id = {_CUSTOMER}
+"""  # noqa: S608 (model metadata and constants only; the customer's expression is ours)
 
 
 def reservation_by_number(*, customer_id: int, number: str) -> Reservation | None:
     """The customer's reservation numbered `number` with its campaign, variant, history and
     orders loaded (reservation.changes.all(), reservation.orders.all() read no database) and
     its standing as `reservation.standing`; None otherwise."""
-    row = statements.fetchone(_RESERVATION, {"number": number, "customer": customer_id})
-    if row is None:
-        return None
+    row = statements.fetchone(
+        _RESERVATION_OF_CUSTOMER, {"number": number, "customer": customer_id}
+    )
+    return None if row is None else _reservation_from_row(row)
+
+
+def reservation_by_token(
+    *, raw_token: str, number: str
+) -> tuple[ApiToken | None, Reservation | None]:
+    """reservation_by_number for an API poll, with its token in the same round trip (as
+    by_token)."""
+    return _polled(
+        _RESERVATION_OF_TOKEN, raw_token, number, RESERVATION_NUMBER, _reservation_from_row
+    )
+
+
+_RESERVATION_OF_CUSTOMER = _RESERVATION.replace(_CUSTOMER, "%(customer)s")
+_RESERVATION_OF_TOKEN = _with_token(_RESERVATION.replace(_CUSTOMER, _TOKEN_CUSTOMER))
+
+
+def _reservation_from_row(row: Sequence) -> Reservation:
     reservation, at = statements.instance(Reservation, row, 0)
     reservation.campaign, at = statements.instance(Campaign, row, at)
     reservation.variant, at = statements.instance(Variant, row, at)

@@ -40,7 +40,7 @@ def _opaque(tag: str) -> str:
 def none_match(request: HttpRequest, etag: str) -> bool:
     """The request's If-None-Match names `etag` (or is `*`): the client has this body.
     If-None-Match compares weakly, so W/"x" matches "x"; a list matches if any member does."""
-    header = request.headers.get("If-None-Match", "")
+    header = request.META.get("HTTP_IF_NONE_MATCH", "")
     if not header:
         return False
     tags = parse_etags(header)  # ['*'] for "*"; malformed members are dropped

@@ -1,6 +1,12 @@
 """Guessing numbers is slowed: lookups of reservation or order numbers that are not the
 customer's own are counted, and past the limit the customer gets 429 with Retry-After.
 
+Only misses meet the lock: while a guesser is locked out, every number that is not theirs
+is answered 429 instead of 404 (and not counted), and their own numbers still open. A lock
+that kept a customer from their own order would protect nobody (a hit reveals only what is
+already theirs), and checking it before every lookup would cost each status poll a round
+trip to Redis (issue 13: a poll must be cheap).
+
 Keyed on the signed-in customer (a dropped cookie does not reset it: signing in again is the
 same customer) and, as a CGNAT-high ceiling against floods from many accounts, on the client
 address. Signed-out requests never look a number up (customer_required sends them to sign-in
@@ -70,22 +76,30 @@ def _too_many(request: HttpRequest, wait: int) -> HttpResponse:
     return response
 
 
+def _missed(subjects: list[tuple[ratelimit.Limit, str]]) -> int:
+    """After a miss: the wait while the guesser is locked out (that miss is not counted),
+    else 0 with the miss counted."""
+    wait = _wait(subjects)
+    if not wait:
+        _count_miss(subjects)
+    return wait
+
+
 def guessing_slowed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """For views that look up a number from the URL: refuse while locked, count a 404."""
+    """For views that look up a number from the URL: count a 404, and while locked answer
+    a miss with 429 instead."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         subjects = _subjects(request, request.customer_id)
-        wait = _wait(subjects)
-        if wait:
-            return _too_many(request, wait)
         try:
             response = view(request, *args, **kwargs)
         except Http404:
-            _count_miss(subjects)
+            if wait := _missed(subjects):
+                return _too_many(request, wait)
             raise
-        if response.status_code == 404:
-            _count_miss(subjects)
+        if response.status_code == 404 and (wait := _missed(subjects)):
+            return _too_many(request, wait)
         return response
 
     return wrapper
@@ -98,14 +112,12 @@ def guessing_slowed_endpoint(endpoint: Callable[..., object]) -> Callable[..., o
 
     @functools.wraps(endpoint)
     def wrapper(request: HttpRequest, *args, **kwargs) -> object:
-        subjects = _subjects(request, request.auth.customer_id)
-        wait = _wait(subjects)
-        if wait:
-            raise _refusal(wait)
         try:
             return endpoint(request, *args, **kwargs)
         except Http404:
-            _count_miss(subjects)
+            # request.auth is the live token by now (a poll's endpoint signs it in itself).
+            if wait := _missed(_subjects(request, request.auth.customer_id)):
+                raise _refusal(wait) from None
             raise
 
     return wrapper

@@ -50,16 +50,36 @@ SELECT {statements.columns(ApiToken, "t")}, {statements.columns(Customer, "c")}
  WHERE t.token_hash = %(hash)s AND t.revoked_at IS NULL AND t.last_used_at > %(since)s
 """  # noqa: S608 (model metadata only)
 
+# live() for one hash as a subquery of a poll's own statement (orders.status_load), which
+# authenticates and reads in one round trip: its columns are LIVE_COLUMNS, its parameters
+# live_parameters(raw).
+LIVE_COLUMNS = ["id", "customer_id", "last_used_at"]
+LIVE_BY_HASH = f"""
+SELECT {", ".join(f"t.{name}" for name in LIVE_COLUMNS)} FROM preorder_shop_apitoken t
+ WHERE t.token_hash = %(hash)s AND t.revoked_at IS NULL AND t.last_used_at > %(since)s"""  # noqa: S608
+
+
+def live_parameters(raw: str) -> dict:
+    return {"hash": hash_token(raw), "since": timezone.now() - IDLE_LIFETIME}
+
 
 def authenticate(raw: str) -> ApiToken | None:
     """The live token `raw` names (its customer loaded), its use recorded; else None."""
-    row = statements.fetchone(
-        _AUTHENTICATE, {"hash": hash_token(raw), "since": timezone.now() - IDLE_LIFETIME}
-    )
+    row = statements.fetchone(_AUTHENTICATE, live_parameters(raw))
     if row is None:
         return None
     token, at = statements.instance(ApiToken, row, 0)
     token.customer, _ = statements.instance(Customer, row, at)
+    return record_use(token)
+
+
+def live_token(row) -> ApiToken:
+    """The token of a LIVE_BY_HASH row (LIVE_COLUMNS, the rest deferred), its use recorded."""
+    return record_use(statements.partial(ApiToken, dict(zip(LIVE_COLUMNS, row, strict=True))))
+
+
+def record_use(token: ApiToken) -> ApiToken:
+    """Slide the token's window: last_used_at is written at most once per TOUCH_EVERY."""
     now = timezone.now()
     if now - token.last_used_at >= TOUCH_EVERY:
         # Conditional: of many parallel polls in the same minute, one writes.

@@ -11,10 +11,11 @@ from .api import api
 # The API (issue 13): each app's router, assembled here. /api/v1/orders/<number> is the
 # API's order status (orders.api.status, token only); the web order page refreshes itself
 # with its own htmx partial (orders.views.order_detail), not with JSON. Any other unknown
-# /api/ path is handler404's problem.
+# /api/ path is handler404's problem. Django tries URL patterns in order, so the router of
+# the status polls comes first (a poll is the API's most frequent request).
+api.add_router("", orders_api.router)
 api.add_router("/auth", api_signin.router)
 api.add_router("/campaigns", reservations_api.router)
-api.add_router("", orders_api.router)
 api.add_router("", support_api.router)
 
 urlpatterns = [

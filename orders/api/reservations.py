@@ -14,7 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from preorder_shop.api import LOOKUP, WITH_BODY, Problem, TokenAuth, problem
+from preorder_shop.api import LOOKUP, WITH_BODY, Problem, TokenAuth, problem, signed_in
 from preorder_shop.conditional import mark, none_match, not_modified, strong_etag
 from preorder_shop.guessing import guessing_slowed_endpoint
 from preorder_shop.identifiers import RESERVATION_NUMBER
@@ -156,7 +156,7 @@ def _detail(
 
 @router.get(
     "/reservations/{number}",
-    auth=AUTH,
+    auth=TokenAuth(checked_by_endpoint=True),
     response={200: ReservationDetail, 304: None, **LOOKUP},
     url_name="reservation",
     summary="One reservation: place in line, history and the actions allowed now",
@@ -170,12 +170,12 @@ def _detail(
 )
 @guessing_slowed_endpoint
 def reservation(request: HttpRequest, number: str, response: HttpResponse):
-    # Polled while in line: loaded in one statement (orders.status_load); the ETag is the
-    # hash of the body itself, so a 304 and the body it stands for cannot disagree.
-    loaded = RESERVATION_NUMBER.shape.matches(number) and status_load.reservation_by_number(
-        customer_id=request.auth.customer_id, number=number
-    )
-    if not loaded:
+    # Polled while in line: the token and the reservation in one statement
+    # (orders.status_load); the ETag is the hash of the body itself, so a 304 and the body
+    # it stands for cannot disagree.
+    token, loaded = status_load.reservation_by_token(raw_token=request.auth.raw, number=number)
+    signed_in(request, token)
+    if loaded is None:
         raise Http404
     body = _detail(loaded, response, loaded.standing)
     etag = strong_etag([get_language(), timezone.get_current_timezone_name(), body])

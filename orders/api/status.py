@@ -12,7 +12,7 @@ import datetime as dt
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
 
-from preorder_shop.api import Problem, TokenAuth
+from preorder_shop.api import Problem, TokenAuth, signed_in
 from preorder_shop.conditional import mark, none_match, not_modified
 from preorder_shop.guessing import guessing_slowed_endpoint
 
@@ -99,7 +99,7 @@ def _body(view: selectors.OrderStatusView) -> dict:
 
 @router.get(
     "/orders/{number}",
-    auth=TokenAuth(),
+    auth=TokenAuth(checked_by_endpoint=True),
     response={200: StatusOut, 304: None, 401: Problem, 404: Problem, 429: Problem},
     url_name="order_status",
     summary="An order's status (send If-None-Match: an unchanged status is a 304)",
@@ -113,7 +113,8 @@ def _body(view: selectors.OrderStatusView) -> dict:
 )
 @guessing_slowed_endpoint
 def order_status(request: HttpRequest, number: str, response: HttpResponse):
-    order = selectors.own_order(customer_id=request.auth.customer_id, number=number)
+    token, order = selectors.own_order_polled(raw_token=request.auth.raw, number=number)
+    signed_in(request, token)
     if order is None:
         raise Http404
     facts = selectors.status_facts(order)

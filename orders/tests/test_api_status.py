@@ -10,6 +10,7 @@ import re
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +18,7 @@ from django.utils import timezone
 from orders import selectors
 from orders.api.schemas import actions_out
 from orders.models import OrderStatus
+from preorder_shop import ratelimit
 from preorder_shop.customer_session import SESSION_KEY
 from preorder_shop.models import ApiToken
 from reservations.tests.factories import ReservationFactory
@@ -169,23 +171,28 @@ def test_a_304_renders_nothing(api, order, monkeypatch):
     assert api.get(status_url(order.number), HTTP_IF_NONE_MATCH=etag).status_code == 304
 
 
-def test_the_304_path_costs_two_queries(api, order):
-    """The token; then one statement (orders.status_load) for the order with its
+def test_the_304_path_costs_one_query(api, order, monkeypatch):
+    """One statement (orders.status_load.by_token): the token, and the order with its
     reservation, campaign, variant, history, the reservation's orders (allowed actions), the
-    place in line and the held unit (expected delivery), with or without a unit held."""
+    place in line and the held unit (expected delivery), with or without a unit held. No
+    Redis either: the guessing lock is read on a miss only."""
     etag = api.get(status_url(order.number))["ETag"]
+    redis_used = []
+    monkeypatch.setattr(ratelimit, "redis_client", lambda: redis_used.append(1))
     with CaptureQueriesContext(connection) as queries:
         assert api.get(status_url(order.number), HTTP_IF_NONE_MATCH=etag).status_code == 304
-    assert len(queries) == 2, [q["sql"][:80] for q in queries]
+    assert len(queries) == 1, [q["sql"][:80] for q in queries]
+    assert redis_used == []
+    monkeypatch.undo()
 
     give_unit(order.reservation)
     etag = api.get(status_url(order.number))["ETag"]
     with CaptureQueriesContext(connection) as queries:
         assert api.get(status_url(order.number), HTTP_IF_NONE_MATCH=etag).status_code == 304
-    assert len(queries) == 2
+    assert len(queries) == 1
     with CaptureQueriesContext(connection) as full:
         assert api.get(status_url(order.number)).status_code == 200
-    assert len(full) == 2  # a 200 reads the same facts; only the rendering is added
+    assert len(full) == 1  # a 200 reads the same facts; only the rendering is added
 
 
 def test_korean_and_english_are_different_bodies_with_different_tags(order):
@@ -234,14 +241,50 @@ def test_a_revoked_or_expired_token_is_a_401(api, order):
         assert "ETag" not in response
 
 
+@pytest.mark.parametrize(
+    "header", [None, "Bearer", "Bearer not-a-token", "Token abc", "Bearer " + "x" * 500]
+)
+@pytest.mark.parametrize("kind", ["order", "reservation"])
+@pytest.mark.parametrize("number", ["own", "malformed"])
+def test_the_polls_check_the_token_in_their_own_statement(order, header, kind, number):
+    """The status polls authenticate inside their one statement (TokenAuth with
+    checked_by_endpoint): any token that is not live is the same 401 as elsewhere, before
+    the number is looked at, whether the number is the customer's own or malformed."""
+    numbers = {"order": order.number, "reservation": order.reservation.number}
+    path = {"order": status_url, "reservation": lambda n: f"/api/v1/reservations/{n}"}[kind]
+    headers = {"HTTP_AUTHORIZATION": header} if header else {}
+    response = Client(**headers).get(path(numbers[kind] if number == "own" else "12-x"))
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    assert response["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_poll_slides_the_tokens_window_at_most_once_a_minute(api, order):
+    etag = api.get(status_url(order.number))["ETag"]
+    token = ApiToken.objects.get(customer=order.reservation.customer)
+    two_minutes_ago = timezone.now() - dt.timedelta(minutes=2)
+    ApiToken.objects.filter(pk=token.pk).update(
+        created_at=two_minutes_ago, last_used_at=two_minutes_ago
+    )
+
+    assert api.get(status_url(order.number), HTTP_IF_NONE_MATCH=etag).status_code == 304
+    token.refresh_from_db()
+    assert token.last_used_at > two_minutes_ago + dt.timedelta(minutes=1)
+    touched = token.last_used_at
+    assert api.get(f"/api/v1/reservations/{order.reservation.number}").status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at == touched  # within the minute: not written again
+
+
 def test_a_session_cookie_is_no_token(client, order):
     response = signed_in(client, order.reservation.customer).get(status_url(order.number))
     assert response.status_code == 401
 
 
 def test_the_polls_statements_are_prepared_once_per_connection(api, order):
-    """preorder_shop.statements: the token and the status statement are planned once per
-    connection, not on every poll (psycopg prepares them; settings must not turn it off)."""
+    """preorder_shop.statements: the poll's one statement (the token and the status) is
+    planned once per connection, not on every poll (psycopg prepares it; settings must not
+    turn it off)."""
     for _ in range(3):
         assert api.get(status_url(order.number)).status_code == 200
     with connection.cursor() as cursor:
@@ -251,4 +294,4 @@ def test_the_polls_statements_are_prepared_once_per_connection(api, order):
             " OR statement LIKE '%%preorder_shop_apitoken%%')"
         )
         prepared = [row[0] for row in cursor.fetchall()]
-    assert len(prepared) == 2, prepared
+    assert len(prepared) == 1, prepared

@@ -49,8 +49,13 @@ def test_past_the_limit_a_guesser_gets_429_with_retry_after():
     assert 890 <= int(refused["Retry-After"]) <= 900
     assert "Too many numbers that are not yours" in refused.content.decode()
     assert "Try again after" in refused.content.decode()
-    # While locked even the customer's own page waits: the lock is on the guesser.
-    assert browser.get(f"/my/reservations/{own.number}/").status_code == 429
+    # The lock meets misses only: the customer's own page still opens (it reveals nothing
+    # that is not theirs), and a locked miss is not counted on top.
+    assert browser.get(f"/my/reservations/{own.number}/").status_code == 200
+    assert guess(browser, 3) == [429] * 3
+    assert ratelimit.redis_client().get(guessing.MISSES_PER_CUSTOMER.key(str(customer.pk))) == (
+        str(LIMIT).encode()
+    )
 
 
 def test_own_numbers_never_count():

@@ -67,7 +67,7 @@ def test_the_api_answers_a_problem(monkeypatch):
 
     app = token_client(CustomerFactory())
     app.raise_request_exception = False
-    monkeypatch.setattr(order_selectors, "own_order", database_gone)
+    monkeypatch.setattr(order_selectors, "own_order_polled", database_gone)
 
     response = app.get(f"/api/v1/orders/{ORDER_NUMBER.generate()}")
 
