@@ -5,16 +5,16 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from .models import CourierEventSource
-from .services import couriers, webhook_auth
+from .services import courier_input, couriers, webhook_auth
 
 # Every refusal has its status: the courier's system can tell "fix it" from "retry it".
 STATUS = {
     webhook_auth.BadSignature: 401,
     webhook_auth.StaleRequest: 401,
     webhook_auth.ReplayedRequest: 409,
-    couriers.InvalidInput: 400,
-    couriers.InvalidOrderNumber: 400,
-    couriers.ReservationNumberGiven: 400,
+    courier_input.InvalidInput: 400,
+    courier_input.InvalidOrderNumber: 400,
+    courier_input.ReservationNumberGiven: 400,
     couriers.UnknownOrder: 404,
     couriers.OrderCancelled: 409,
     couriers.EventNotAllowed: 409,
@@ -23,9 +23,9 @@ STATUS = {
 }
 
 
-def _refusal(error: couriers.CourierError) -> JsonResponse:
+def _refusal(error: courier_input.CourierError) -> JsonResponse:
     body = {"error": error.code, "message": str(error.message)}
-    if isinstance(error, couriers.InvalidInput):
+    if isinstance(error, courier_input.InvalidInput):
         body["fields"] = error.errors
     return JsonResponse(body, status=STATUS.get(type(error), 400))
 
@@ -46,7 +46,7 @@ def courier_webhook(request: HttpRequest) -> JsonResponse:
             body=request.body,
         )
         result = couriers.record_courier_event(data=data, source=CourierEventSource.WEBHOOK)
-    except couriers.CourierError as error:
+    except courier_input.CourierError as error:
         return _refusal(error)
     return JsonResponse(
         {

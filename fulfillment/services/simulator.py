@@ -16,7 +16,7 @@ from orders.models import Order, OrderStatus
 from reservations.models import Fulfilment
 
 from ..models import CourierEvent, CourierEventKind, CourierEventSource, OrderHold
-from . import couriers
+from . import courier_input, couriers
 from .embargo import embargo_lifts_at
 
 logger = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ def _to_deliver(now: dt.datetime, transit_time: dt.timedelta, batch: int) -> lis
 def _send(order: Order, kind: str, now: dt.datetime) -> bool:
     """One courier event for `order`; True when it moved the order."""
     courier = order.courier or courier_for(order)
-    data = couriers.CourierInput(
+    data = courier_input.CourierInput(
         external_id=external_id(order, kind),
         order_number=order.number,
         courier=courier,
@@ -124,7 +124,7 @@ def _send(order: Order, kind: str, now: dt.datetime) -> bool:
         result = couriers.record_courier_event(
             data=data, source=CourierEventSource.SIMULATOR, now=now
         )
-    except couriers.CourierError as error:
+    except courier_input.CourierError as error:
         # E.g. staff cancelled or held it meanwhile: skip it, the next round looks again.
         logger.info("courier simulator skipped order %s: %s", order.number, error.message)
         return False

@@ -14,7 +14,7 @@ from preorder_shop.actors import Actor
 from preorder_shop.operations import record_operation
 
 from ..models import CourierEventKind, CourierEventSource
-from . import couriers
+from . import courier_input, couriers
 
 
 @dataclass(frozen=True)
@@ -36,11 +36,11 @@ def import_tracking(
     refused (the result lists every refusal) or with dry_run."""
     rows = list(rows)
     errors: list[tuple[int, str]] = []
-    parsed: list[tuple[int, couriers.CourierInput]] = []
+    parsed: list[tuple[int, courier_input.CourierInput]] = []
     for line, row in rows:
         try:
-            parsed.append((line, couriers.parse_input(row)))
-        except couriers.CourierError as error:
+            parsed.append((line, courier_input.parse_input(row)))
+        except courier_input.CourierError as error:
             errors.append((line, error.message))
     parsed.sort(
         key=lambda item: (item[1].occurred_at, item[1].kind != CourierEventKind.HANDED_OVER)
@@ -53,7 +53,7 @@ def import_tracking(
                 result = couriers.record_courier_event(
                     data=data, source=CourierEventSource.FILE, now=now
                 )
-            except couriers.CourierError as error:
+            except courier_input.CourierError as error:
                 errors.append((line, error.message))
                 continue
             counts[_bucket(result)] += 1

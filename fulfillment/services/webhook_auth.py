@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..models import WebhookNonce
-from .couriers import CourierError, CourierInput, parse_webhook_body
+from .courier_input import CourierError, CourierInput, parse_webhook_body
 
 # Signed webhooks must be this fresh (either way); nonces are kept at least twice as long.
 WEBHOOK_WINDOW = dt.timedelta(minutes=5)

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fulfillment.models import CourierEvent, CourierEventSource, WebhookNonce
-from fulfillment.services import couriers, webhook_auth
+from fulfillment.services import courier_input, couriers, webhook_auth
 from orders.models import Order, OrderStatus, OrderTransition
 from orders.tests.factories import order_in
 from preorder_shop.actors import ActorKind
@@ -256,7 +256,7 @@ def test_the_launch_embargo_refuses_an_early_hand_over_in_a_file(tmp_path):
 # The service: embargo, consistency, repeats
 
 
-def event(order: Order, kind: str, when: dt.datetime, **overrides) -> couriers.CourierInput:
+def event(order: Order, kind: str, when: dt.datetime, **overrides) -> courier_input.CourierInput:
     values = {
         "external_id": f"{kind}-{order.pk}",
         "order_number": order.number,
@@ -266,10 +266,10 @@ def event(order: Order, kind: str, when: dt.datetime, **overrides) -> couriers.C
         "occurred_at": when,
         **overrides,
     }
-    return couriers.CourierInput(**values)
+    return courier_input.CourierInput(**values)
 
 
-def record(data: couriers.CourierInput, now: dt.datetime | None = None):
+def record(data: courier_input.CourierInput, now: dt.datetime | None = None):
     return couriers.record_courier_event(data=data, source=CourierEventSource.FILE, now=now)
 
 

@@ -13,7 +13,15 @@ from django.utils import timezone
 
 from fulfillment.exceptions import NoUnitHeld, OrderOnHold, QueueExceptionNeedsStaff
 from fulfillment.models import Allocation, CourierEventSource, HoldAlert, QueueException, StockLot
-from fulfillment.services import allocation, couriers, holds, moves, pipeline, simulator
+from fulfillment.services import (
+    allocation,
+    couriers,
+    holds,
+    moves,
+    pipeline,
+    simulator,
+)
+from fulfillment.services.courier_input import CourierInput
 from fulfillment.tests.factories import StockLotFactory
 from orders.exceptions import ReasonRequired
 from orders.models import OrderStatus, OrderTransition
@@ -168,7 +176,7 @@ def test_the_pipeline_batch_path_is_checked_by_the_database_too():
 
 
 def courier_input(order, kind, *, event_id, at=None):
-    return couriers.CourierInput(
+    return CourierInput(
         external_id=event_id,
         order_number=order.number,
         courier="CJ대한통운",

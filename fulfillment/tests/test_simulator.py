@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from fulfillment import tasks
 from fulfillment.models import CourierEvent, CourierEventSource, OrderHold
-from fulfillment.services import couriers, simulator
+from fulfillment.services import courier_input, couriers, simulator
 from orders.models import Order, OrderStatus, OrderTransition
 from orders.tests.factories import order_in, publish_festival_draw, staff_user
 from preorder_shop.actors import ActorKind
@@ -142,7 +142,7 @@ def test_held_orders_and_other_couriers_parcels_are_left_alone():
     OrderHold.objects.create(order=held, reason="Address check", placed_by=staff_user())
     shipped_by_file = order_in(S.PREPARING)
     couriers.record_courier_event(
-        data=couriers.CourierInput(
+        data=courier_input.CourierInput(
             external_id="file-1",
             order_number=shipped_by_file.number,
             courier="한진택배",

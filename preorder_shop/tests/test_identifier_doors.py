@@ -6,7 +6,7 @@ import pytest
 from django.utils import translation
 
 from fulfillment.admin import PlaceHoldForm
-from fulfillment.services import couriers
+from fulfillment.services import courier_input, couriers
 from orders.models import OrderStatus
 from orders.tests.factories import order_in
 from preorder_shop.identifiers import ORDER_NUMBER, RESERVATION_NUMBER
@@ -23,9 +23,9 @@ def mistyped(number: str) -> str:
 def test_the_courier_importer_reads_order_numbers_as_every_form_does():
     number = ORDER_NUMBER.generate()
 
-    assert couriers.clean_order_number(number) == number
-    assert couriers.clean_order_number(f"{number[:3]}-{number[3:7]}-{number[7:]}") == number
-    assert couriers.clean_order_number(full_width(number)) == number
+    assert courier_input.clean_order_number(number) == number
+    assert courier_input.clean_order_number(f"{number[:3]}-{number[3:7]}-{number[7:]}") == number
+    assert courier_input.clean_order_number(full_width(number)) == number
 
 
 RESERVATION = RESERVATION_NUMBER.generate()
@@ -37,39 +37,39 @@ ORDER = ORDER_NUMBER.generate()
     [
         (
             RESERVATION,
-            couriers.ReservationNumberGiven,
+            courier_input.ReservationNumberGiven,
             f"“{RESERVATION}” is an 8-digit reservation number, not an order number: "
             "give the customer's 11-digit order number.",
         ),
         (
             "010-1234-5678",
-            couriers.InvalidOrderNumber,
+            courier_input.InvalidOrderNumber,
             "“010-1234-5678” is a mobile number, not an order number.",
         ),
         (
             "1234567890x",
-            couriers.InvalidOrderNumber,
+            courier_input.InvalidOrderNumber,
             "“1234567890x” is not an order number: an order number has digits only.",
         ),
         (
             "123456789",
-            couriers.InvalidOrderNumber,
+            courier_input.InvalidOrderNumber,
             "“123456789” is not an order number: it has 9 digits, an order number 11.",
         ),
         (
             "01234567890",
-            couriers.InvalidOrderNumber,
+            courier_input.InvalidOrderNumber,
             "“01234567890” is not an order number: none starts with 0.",
         ),
         (
             mistyped(ORDER),
-            couriers.InvalidOrderNumber,
+            courier_input.InvalidOrderNumber,
             f"“{mistyped(ORDER)}” is not a valid order number: its check digit is wrong "
             "(a mistyped digit?).",
         ),
         (
             "1234\x005678901",
-            couriers.InvalidOrderNumber,
+            courier_input.InvalidOrderNumber,
             "“1234\x005678901” is not an order number: The number contains an invisible "
             "control character. Type it in again.",
         ),
@@ -77,8 +77,8 @@ ORDER = ORDER_NUMBER.generate()
     ids=["reservation", "mobile", "letter", "length", "leading-zero", "check-digit", "nul"],
 )
 def test_each_refusal_is_a_courier_error_in_english_for_operators(raw, error, message):
-    with translation.override("ko"), pytest.raises(couriers.CourierError) as excinfo:
-        couriers.clean_order_number(raw)
+    with translation.override("ko"), pytest.raises(courier_input.CourierError) as excinfo:
+        courier_input.clean_order_number(raw)
 
     assert type(excinfo.value) is error
     assert str(excinfo.value.message) == message
