@@ -52,6 +52,22 @@ _STANDING = lines.standing_sql(
 class _Statement:
     sql: str
     facts: tuple[str, ...]
+    order_fields: tuple[str, ...] | None = None  # the order's loaded fields; None: all
+
+
+# What an API poll reads of the order itself: what its status shows and the allowed actions
+# ask (orders.selectors.status_facts, customer_actions), and nothing else: no personal data.
+# Any other field would be a deferred load, one more query (the tests count them per state).
+POLL_ORDER_FIELDS = (
+    "id",
+    "reservation_id",
+    "status",
+    "number",
+    "courier",
+    "tracking_number",
+    "created_at",
+    "submitted_at",
+)
 
 
 # The reservation's orders (customer_actions), newest first.
@@ -65,11 +81,17 @@ _SIBLINGS = f"""
 _HOLDS_PLACE = f"{RESERVATION}.status IN ({_quoted(HOLDING_STATUSES)})"
 
 
-def _statement(where: str) -> _Statement:
+def _statement(where: str, order_fields: tuple[str, ...] | None) -> _Statement:
     facts = fact_sql(SLOT)
     extra = "".join(f",\n       ({sql}) AS fact_{i}" for i, sql in enumerate(facts.values()))
+    order = (
+        ", ".join(f'{ORDER}."{Order._meta.get_field(name).column}"' for name in order_fields)
+        if order_fields
+        else statements.columns(Order, ORDER)
+    )
+    others = (statements.columns(model, alias) for model, alias in _MODELS[1:])
     sql = f"""
-SELECT {", ".join(statements.columns(model, alias) for model, alias in _MODELS)},
+SELECT {order}, {", ".join(others)},
        h.statuses, h.ats, s.ids, s.statuses, s.numbers, s.submitted_ats,
        st.place, st.total, st.total_at, st.live_total{extra}
   FROM orders_order {ORDER}
@@ -84,17 +106,18 @@ SELECT {", ".join(statements.columns(model, alias) for model, alias in _MODELS)}
     ON {_HOLDS_PLACE} AND {ORDER}.status NOT IN ({_quoted(CLOSED_STATUSES)})
  WHERE {where}
 """  # noqa: S608 (model metadata, constants and the registered facts' SQL only)
-    return _Statement(sql=sql, facts=tuple(facts))
+    return _Statement(sql=sql, facts=tuple(facts), order_fields=order_fields)
 
 
-_statements: dict[str, _Statement] = {}
+_statements: dict[tuple[str, tuple[str, ...] | None], _Statement] = {}
 
 
-def _prepared(where: str) -> _Statement:
+def _prepared(where: str, order_fields: tuple[str, ...] | None = None) -> _Statement:
     # Built on first use: the facts' SQL is registered in the apps' ready().
-    if where not in _statements:
-        _statements[where] = _statement(where)
-    return _statements[where]
+    key = (where, order_fields)
+    if key not in _statements:
+        _statements[key] = _statement(where, order_fields)
+    return _statements[key]
 
 
 def by_number(*, customer_id: int, number: str) -> Order | None:
@@ -108,17 +131,21 @@ def by_number(*, customer_id: int, number: str) -> Order | None:
 def by_token(*, raw_token: str, number: str) -> tuple[ApiToken | None, Order | None]:
     """An API poll's one round trip: the live token `raw_token` names (None: not signed in)
     and its customer's order numbered `number` as by_number loads it (None: none such)."""
-    if "poll" not in _statements:
+    if _POLL not in _statements:
         inner = _prepared(
-            f"{ORDER}.number = %(number)s AND {RESERVATION}.customer_id = {_TOKEN_CUSTOMER}"
+            f"{ORDER}.number = %(number)s AND {RESERVATION}.customer_id = {_TOKEN_CUSTOMER}",
+            POLL_ORDER_FIELDS,
         )
-        _statements["poll"] = _Statement(sql=_with_token(inner.sql), facts=inner.facts)
-    statement = _statements["poll"]
+        _statements[_POLL] = _Statement(
+            sql=_with_token(inner.sql), facts=inner.facts, order_fields=POLL_ORDER_FIELDS
+        )
+    statement = _statements[_POLL]
     return _polled(
         statement.sql, raw_token, number, ORDER_NUMBER, lambda row: _order_from_row(statement, row)
     )
 
 
+_POLL = ("the poll, with its token", POLL_ORDER_FIELDS)
 # A poll's statement: the live token (tokens.LIVE_BY_HASH), then the row the poll reads for
 # that token's customer, or NULLs when there is none.
 _TOKEN_CUSTOMER = "tok.customer_id"  # noqa: S105 (a column, not a secret)
@@ -154,12 +181,16 @@ def _load(statement: _Statement, params: dict) -> Order | None:
 
 
 def _order_from_row(statement: _Statement, row: Sequence) -> Order:
+    if statement.order_fields:
+        at = len(statement.order_fields)
+        order = statements.partial(Order, dict(zip(statement.order_fields, row[:at], strict=True)))
+    else:
+        order, at = statements.instance(Order, row, 0)
     instances = []
-    at = 0
-    for model, _alias in _MODELS:
+    for model, _alias in _MODELS[1:]:
         loaded, at = statements.instance(model, row, at)
         instances.append(loaded)
-    order, reservation, campaign, variant = instances
+    reservation, campaign, variant = instances
     history_statuses, history_ats, *siblings = row[at : at + 6]
     standing_row = row[at + 6 : at + 10]
     reservation.campaign, reservation.variant = campaign, variant

@@ -28,14 +28,23 @@ class _PreparingCursor(ServerBindingCursor):
         return super().execute(query, params, prepare=True)
 
 
+def _cursor() -> _PreparingCursor:
+    # One per database connection, kept: a new cursor per poll would also build new loaders
+    # for its result's types every time.
+    kept = getattr(connection, "_preparing_cursor", None)
+    if kept is None or kept.closed or kept.connection is not connection.connection:
+        kept = connection._preparing_cursor = _PreparingCursor(connection.connection)
+    return kept
+
+
 def fetchone(sql: str, params: dict) -> tuple | None:
     """The first row of `sql` run as a prepared statement, or None."""
     connection.ensure_connection()
     connection.validate_thread_sharing()
     started = time.monotonic()
-    with connection.make_cursor(_PreparingCursor(connection.connection)) as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    cursor = connection.make_cursor(_cursor())  # Django's wrapper: its errors, not psycopg's
+    cursor.execute(sql, params)
+    row = cursor.fetchone()
     if connection.queries_logged:
         # As Django's debug cursor logs a query (it cannot read a prepared one back).
         connection.queries_log.append(

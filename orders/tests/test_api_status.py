@@ -93,7 +93,12 @@ def test_the_api_and_the_pages_agree_in_every_state(client, state):
         assert ('data-testid="cancel-reservation"' in body) == actions["cancel"]
         return
 
-    data = token_client(customer).get(status_url(order.number)).json()
+    api = token_client(customer)
+    with CaptureQueriesContext(connection) as poll:
+        data = api.get(status_url(order.number)).json()
+    # One statement in every state: nothing the status shows is left to a deferred load
+    # (the poll reads only status_load.POLL_ORDER_FIELDS of the order).
+    assert len(poll) == 1, [q["sql"][:80] for q in poll]
     page = signed_in(client, customer).get(reverse("orders:order_detail", args=[order.number]))
     shown = page_status(page.content.decode())
 
