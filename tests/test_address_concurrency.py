@@ -5,9 +5,10 @@ recorded, on an order that is already being prepared.
 
 The first two tests force each order with a lock as the gate (no sleeping): one side holds
 its transaction open at an advisory lock while the other is started and waits for the
-order's row. The third runs both at once for many orders, in whichever order they land:
-each ends in one of the two outcomes (the stamps cannot order them there: each door reads
-its clock before it waits for the row)."""
+order's row. The third forces a move to wait while a change goes through, and checks the
+stamps: each door reads its clock once it holds its locks, so a move that waited is never
+dated before the change it waited for. The last runs both at once for many orders, in
+whichever order they land: each ends in one of the two outcomes, stamped in that order."""
 
 from collections.abc import Callable
 
@@ -129,6 +130,27 @@ def test_a_move_to_preparing_in_progress_refuses_the_change_that_waited_for_it()
     assert assert_history_matches(order) == []
 
 
+def test_a_move_that_waited_is_stamped_after_the_change_it_waited_for():
+    """The move to preparing first waits for its variant's lane (the pipeline's lock): the
+    test holds the lane, lets a change of address through meanwhile, then opens the lane."""
+    order = a_received_order_with_a_unit()
+    lane = [moves.PIPELINE_LOCK, order.reservation.variant_id]
+    execute("SELECT pg_advisory_lock(%s, %s)", lane)
+    try:
+        waiting = InThread(prepare(order.pk))
+        until(waiting.waiting_or_done, "the move waits for its lane")
+        changed = change(order.pk)()
+    finally:
+        execute("SELECT pg_advisory_unlock(%s, %s)", lane)
+    prepared = waiting.join()
+
+    assert isinstance(changed, OrderAddressChange)
+    assert isinstance(prepared, Order) and prepared.status == S.PREPARING, prepared
+    order.refresh_from_db()
+    assert changed.at <= order.preparing_at  # the history reads in the order it happened
+    assert order.transitions.get(to_status=S.PREPARING).at == order.preparing_at
+
+
 def test_changes_and_moves_at_once_each_end_in_one_of_the_two_outcomes():
     orders = [a_received_order_with_a_unit() for _ in range(12)]
     calls = [call for order in orders for call in (change(order.pk), prepare(order.pk))]
@@ -141,3 +163,5 @@ def test_changes_and_moves_at_once_each_end_in_one_of_the_two_outcomes():
         assert isinstance(changed, (OrderAddressChange, AddressBeingPrepared)), changed
         rows = assert_history_matches(order)
         assert len(rows) == (1 if isinstance(changed, OrderAddressChange) else 0)
+        order.refresh_from_db()
+        assert all(row.at <= order.preparing_at for row in rows)

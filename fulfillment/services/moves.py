@@ -82,11 +82,11 @@ def start_preparing(
     """received -> preparing. The order must hold an active unit of its own variant and not
     be on hold. When lower positions of its variant are ready and waiting, only staff may
     move it, with a reason, and the move is recorded as a QueueException."""
-    now = now or timezone.now()
     reason = reason.strip()
     with transaction.atomic():
         lock_variant_lane(order.reservation.variant_id)
         locked = _locked(order)
+        now = now or timezone.now()  # once the locks are held: after whatever it waited for
         if locked.status == S.PREPARING:
             return locked  # a retried request
         if locked.status == S.RECEIVED:
@@ -153,9 +153,9 @@ def hand_over(
     Staff and workers may not hand over a held order; a courier's own report
     (`courier_event`) is the truth about the parcel, so it is recorded even then, and raises
     a HoldAlert for staff."""
-    now = now or timezone.now()
     with transaction.atomic():
         locked = _locked(order)
+        now = now or timezone.now()  # once the row is locked: after whatever it waited for
         if locked.status == S.PREPARING:
             check_embargo(locked, S.SHIPPED, now)
         hold = _active_hold(locked) if locked.status == S.PREPARING else None
@@ -187,9 +187,9 @@ def confirm_delivery(
     """shipped -> delivered: the courier's word, or staff recording it with a reason; not
     before launch day (the embargo; the executor checks actor and reason). A delivery reported
     for an order still on hold is recorded and raises a HoldAlert."""
-    now = now or timezone.now()
     with transaction.atomic():
         locked = _locked(order)
+        now = now or timezone.now()  # once the row is locked: after whatever it waited for
         if locked.status == S.SHIPPED:
             check_embargo(locked, S.DELIVERED, now)
         hold = _active_hold(locked) if courier_event is not None else None
@@ -216,9 +216,9 @@ def cancel_by_staff(
     """Staff cancel a received or preparing order, with a reason; allowed while on hold (the
     hold ends with it). The reservation is cancelled with it, and its unit goes to the next
     in line in the same transaction."""
-    now = now or timezone.now()
     with transaction.atomic():
         locked = _locked(order)
+        now = now or timezone.now()  # once the row is locked: after whatever it waited for
         if locked.status == S.CANCELLED:
             return locked  # a retried request
         hold = _active_hold(locked)

@@ -94,13 +94,13 @@ def change_delivery_address(
         "address_line2": address_line2,
         "delivery_note": delivery_note,
     }
-    now = now or timezone.now()
     with transaction.atomic():
         locked = (
             Order.objects.select_for_update(of=("self",))
             .select_related("reservation__customer", "reservation__variant")
             .get(pk=order.pk)
         )
+        now = now or timezone.now()  # once the row is locked: after whatever it waited for
         refusal = address_change_refusal(locked)
         if refusal is not None:
             raise refusal

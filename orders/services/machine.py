@@ -99,7 +99,6 @@ def transition(
     `notify=False` is for a caller that sends that notification itself, later in the same
     transaction, once it can say the whole truth.
     """
-    now = now or timezone.now()
     reason = reason.strip()
     with transaction.atomic():
         locked = (
@@ -109,6 +108,9 @@ def transition(
             )
             .get(pk=order.pk)
         )
+        # Read once the row is locked, so a move that waited behind another change (an
+        # address change, another move) is never stamped before it.
+        now = now or timezone.now()
         if to not in S.values:
             raise IllegalTransition()
         if locked.status == to:
