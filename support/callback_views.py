@@ -7,6 +7,8 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import formats
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -64,7 +66,9 @@ def callback_book(request: HttpRequest, number: str) -> HttpResponse:
     messages.success(
         request,
         _("Your call is booked for %(slot)s. We will send you a text message 10 minutes before.")
-        % {"slot": callbacks.slot_label(done.booking.slot)},
+        # In the page's words for a date, like the rest of the page (the text message
+        # keeps slot_label, written before its language is known).
+        % {"slot": formats.date_format(localtime(done.booking.slot.starts_at), "DATETIME_FORMAT")},
     )
     return _back(ticket.number)
 

@@ -4,6 +4,7 @@ its cancel button, cancelling. Every page through look() (axe, no sideways scrol
 screenshots); every control at least 44 px tall."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -47,6 +48,11 @@ def test_request_a_call_then_cancel_it(page, look, taps, campaign, live_server):
     expect(page.get_by_test_id("callback-booked")).to_be_visible()
     booking = CallbackBooking.objects.get(ticket=ticket)
     assert (booking.slot_id, booking.status) == (slots[1].pk, CallbackStatus.BOOKED)
+    # The confirmation and the panel say the time as every date on the site: "2026년 12월
+    # 4일 오후 10:30", not "2026-12-04 22:30".
+    said = page.locator("body").inner_text()
+    assert not re.search(r"\d{4}-\d{2}-\d{2}|(?<!오[전후] )\b\d{1,2}:\d{2}", said), said
+    assert re.search(r"\d{4}년 \d{1,2}월 \d{1,2}일 오[전후] \d{1,2}:\d{2}", said), said
     look(page, "callback-booked")
     assert_tappable(page)
 

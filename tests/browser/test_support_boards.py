@@ -5,6 +5,7 @@ the attempt without a ticket. Every page through look() (axe, no sideways scroll
 screenshots)."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -71,6 +72,9 @@ def test_notices_and_help_articles_at_360(page, look, taps, campaign, live_serve
 
     page.goto(live_server.url + campaign.get_absolute_url())
     expect(page.get_by_role("alert").first).to_be_visible()
+    # "Until" in the site's words for a date and time ("2026년 12월 5일 오후 10:49까지").
+    until = page.locator(".site-notice-when").first.inner_text()
+    assert re.fullmatch(r"\d{4}년 \d{1,2}월 \d{1,2}일 오[전후] \d{1,2}:\d{2}까지", until), until
     look(page, "campaign-notices")
     sign_in(page, look, taps, phone=PHONE, name=NAME)
 
