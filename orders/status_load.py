@@ -12,6 +12,7 @@ with the same code as everything else.
 """
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -131,21 +132,23 @@ def by_number(*, customer_id: int, number: str) -> Order | None:
 def by_token(*, raw_token: str, number: str) -> tuple[ApiToken | None, Order | None]:
     """An API poll's one round trip: the live token `raw_token` names (None: not signed in)
     and its customer's order numbered `number` as by_number loads it (None: none such)."""
-    if _POLL not in _statements:
-        inner = _prepared(
-            f"{ORDER}.number = %(number)s AND {RESERVATION}.customer_id = {_TOKEN_CUSTOMER}",
-            POLL_ORDER_FIELDS,
-        )
-        _statements[_POLL] = _Statement(
-            sql=_with_token(inner.sql), facts=inner.facts, order_fields=POLL_ORDER_FIELDS
-        )
-    statement = _statements[_POLL]
+    statement = _poll_statement()
     return _polled(
         statement.sql, raw_token, number, ORDER_NUMBER, lambda row: _order_from_row(statement, row)
     )
 
 
-_POLL = ("the poll, with its token", POLL_ORDER_FIELDS)
+@functools.cache  # built on first use, as _prepared
+def _poll_statement() -> _Statement:
+    inner = _prepared(
+        f"{ORDER}.number = %(number)s AND {RESERVATION}.customer_id = {_TOKEN_CUSTOMER}",
+        POLL_ORDER_FIELDS,
+    )
+    return _Statement(
+        sql=_with_token(inner.sql), facts=inner.facts, order_fields=POLL_ORDER_FIELDS
+    )
+
+
 # A poll's statement: the live token (tokens.LIVE_BY_HASH), then the row the poll reads for
 # that token's customer, or NULLs when there is none.
 _TOKEN_CUSTOMER = "tok.customer_id"  # noqa: S105 (a column, not a secret)

@@ -44,10 +44,11 @@ def live() -> models.QuerySet[ApiToken]:
 
 # live() for one hash, with the customer: every API request runs it, so it is prepared
 # (preorder_shop.statements).
+_LIVE = "t.token_hash = %(hash)s AND t.revoked_at IS NULL AND t.last_used_at > %(since)s"
 _AUTHENTICATE = f"""
 SELECT {statements.columns(ApiToken, "t")}, {statements.columns(Customer, "c")}
   FROM preorder_shop_apitoken t JOIN preorder_shop_customer c ON c.id = t.customer_id
- WHERE t.token_hash = %(hash)s AND t.revoked_at IS NULL AND t.last_used_at > %(since)s
+ WHERE {_LIVE}
 """  # noqa: S608 (model metadata only)
 
 # live() for one hash as a subquery of a poll's own statement (orders.status_load), which
@@ -56,7 +57,7 @@ SELECT {statements.columns(ApiToken, "t")}, {statements.columns(Customer, "c")}
 LIVE_COLUMNS = ["id", "customer_id", "last_used_at"]
 LIVE_BY_HASH = f"""
 SELECT {", ".join(f"t.{name}" for name in LIVE_COLUMNS)} FROM preorder_shop_apitoken t
- WHERE t.token_hash = %(hash)s AND t.revoked_at IS NULL AND t.last_used_at > %(since)s"""  # noqa: S608
+ WHERE {_LIVE}"""  # noqa: S608
 
 
 def live_parameters(raw: str) -> dict:
@@ -70,15 +71,15 @@ def authenticate(raw: str) -> ApiToken | None:
         return None
     token, at = statements.instance(ApiToken, row, 0)
     token.customer, _ = statements.instance(Customer, row, at)
-    return record_use(token)
+    return _record_use(token)
 
 
 def live_token(row) -> ApiToken:
     """The token of a LIVE_BY_HASH row (LIVE_COLUMNS, the rest deferred), its use recorded."""
-    return record_use(statements.partial(ApiToken, dict(zip(LIVE_COLUMNS, row, strict=True))))
+    return _record_use(statements.partial(ApiToken, dict(zip(LIVE_COLUMNS, row, strict=True))))
 
 
-def record_use(token: ApiToken) -> ApiToken:
+def _record_use(token: ApiToken) -> ApiToken:
     """Slide the token's window: last_used_at is written at most once per TOUCH_EVERY."""
     now = timezone.now()
     if now - token.last_used_at >= TOUCH_EVERY:
