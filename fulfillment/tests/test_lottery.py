@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fulfillment.models import FestivalDraw, FestivalEntry
-from fulfillment.services import lottery
+from fulfillment.services import lottery, lottery_rule
 from orders import services as order_services
 from orders.exceptions import FestivalDrawPending, IncompleteOrder
 from orders.models import JoinType, Order, OrderStatus
@@ -129,7 +129,7 @@ def test_commit_command_prints_the_seed_and_refuses_a_second_commit():
     printed = out.getvalue()
     assert draw.seed_hash in printed
     seed = printed.split("Secret seed: ")[1].split()[0]
-    assert lottery.commitment(seed) == draw.seed_hash
+    assert lottery_rule.commitment(seed) == draw.seed_hash
 
     with pytest.raises(CommandError, match="already has a festival draw"):
         call_command("draw_festival", "--campaign", campaign.slug, "commit", stdout=io.StringIO())
@@ -152,7 +152,7 @@ def test_commit_command_can_write_the_seed_to_a_private_file(tmp_path):
     seed = seed_file.read_text().strip()
     assert seed not in out.getvalue()
     assert seed_file.stat().st_mode & 0o777 == 0o600
-    assert lottery.commitment(seed) == FestivalDraw.objects.get(campaign=campaign).seed_hash
+    assert lottery_rule.commitment(seed) == FestivalDraw.objects.get(campaign=campaign).seed_hash
 
 
 def test_campaign_without_festival_pickup_is_refused():
@@ -508,8 +508,8 @@ def test_verify_catches_a_tampered_seed(revealed):
     result = lottery.verify_draw(campaign=revealed)
     assert not result.ok
     assert result.differences[0] == (
-        f"commitment: SHA-256 of the published seed is {lottery.commitment(OTHER_SEED)}, "
-        f"but the published commitment is {lottery.commitment(SEED)}"
+        f"commitment: SHA-256 of the published seed is {lottery_rule.commitment(OTHER_SEED)}, "
+        f"but the published commitment is {lottery_rule.commitment(SEED)}"
     )
     assert run_verify(revealed)[0] == 1
 
