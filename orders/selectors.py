@@ -141,6 +141,23 @@ def status_facts(order: Order, *, now: dt.datetime | None = None) -> StatusFacts
     )
 
 
+def changes_at(
+    reservation: Reservation,
+    standing: QueueStanding | None,
+    *,
+    now: dt.datetime,
+    facts_change_at: dt.datetime | None = None,
+) -> dt.datetime | None:
+    """The next moment an answer about `reservation` (its status or its order's) may change
+    with no write: a campaign time passes, or a fact's own time (`facts_change_at`); None:
+    only a write changes it (preorder_shop.kept_answers). `now` itself while the line has no
+    count yet: its total is counted live, and someone joining behind marks nothing."""
+    if standing is not None and standing.total_at is None:
+        return now
+    moments = (reservation.campaign.next_moment(now), facts_change_at)
+    return min((moment for moment in moments if moment is not None), default=None)
+
+
 def status_etag(facts: StatusFacts, *, representation: str) -> str:
     """The validator of `facts` rendered as `representation` ("json" or "html") in the active
     language and time zone."""

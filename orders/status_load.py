@@ -17,10 +17,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from preorder_shop import statements, tokens
+from preorder_shop import kept_answers, statements, tokens
 from preorder_shop.identifiers import ORDER_NUMBER, RESERVATION_NUMBER, IdentifierKind
 from preorder_shop.models import ApiToken
-from preorder_shop.pages import FACT_SQL, fact_sql
+from preorder_shop.pages import FACT_SQL, fact_changes_at, fact_sql
 from reservations import lines
 from reservations.models import (
     HOLDING_STATUSES,
@@ -85,6 +85,8 @@ _HOLDS_PLACE = f"{RESERVATION}.status IN ({_quoted(HOLDING_STATUSES)})"
 def _statement(where: str, order_fields: tuple[str, ...] | None) -> _Statement:
     facts = fact_sql(SLOT)
     extra = "".join(f",\n       ({sql}) AS fact_{i}" for i, sql in enumerate(facts.values()))
+    # The next moment a fact changes with time alone (LEAST ignores NULLs).
+    changes_at = "".join(f", ({sql})" for sql in fact_changes_at(SLOT))
     order = (
         ", ".join(f'{ORDER}."{Order._meta.get_field(name).column}"' for name in order_fields)
         if order_fields
@@ -94,7 +96,8 @@ def _statement(where: str, order_fields: tuple[str, ...] | None) -> _Statement:
     sql = f"""
 SELECT {order}, {", ".join(others)},
        h.statuses, h.ats, s.ids, s.statuses, s.numbers, s.submitted_ats,
-       st.place, st.total, st.total_at, st.live_total{extra}
+       st.place, st.total, st.total_at, st.live_total,
+       LEAST(NULL::timestamptz{changes_at}) AS changes_at{extra}
   FROM orders_order {ORDER}
   JOIN reservations_reservation {RESERVATION} ON {RESERVATION}.id = {ORDER}.reservation_id
   JOIN reservations_campaign c ON c.id = {RESERVATION}.campaign_id
@@ -149,15 +152,17 @@ def _poll_statement() -> _Statement:
     )
 
 
-# A poll's statement: the live token (tokens.LIVE_BY_HASH), then the row the poll reads for
-# that token's customer, or NULLs when there is none.
+# A poll's statement: the live token (tokens.LIVE_BY_HASH), the snapshot it reads (kept
+# answers' since), then the row the poll reads for that token's customer, or NULLs when
+# there is none.
 _TOKEN_CUSTOMER = "tok.customer_id"  # noqa: S105 (a column, not a secret)
 _TOKEN_WIDTH = len(tokens.LIVE_COLUMNS)
 
 
 def _with_token(sql: str) -> str:
     live = tokens.LIVE_BY_HASH
-    return f"SELECT tok.*, s.* FROM ({live}) tok LEFT JOIN LATERAL ({sql}) s ON true"  # noqa: S608
+    since = kept_answers.SINCE_SQL
+    return f"SELECT tok.*, {since}, s.* FROM ({live}) tok LEFT JOIN LATERAL ({sql}) s ON true"  # noqa: S608
 
 
 def _polled(
@@ -169,9 +174,12 @@ def _polled(
     if row is None:
         return None, None
     token = tokens.live_token(row[:_TOKEN_WIDTH])
-    if row[_TOKEN_WIDTH] is None:  # the row's id: nothing of that number is this customer's
+    since, loaded = row[_TOKEN_WIDTH], row[_TOKEN_WIDTH + 1 :]
+    if loaded[0] is None:  # the row's id: nothing of that number is this customer's
         return token, None
-    return token, load(row[_TOKEN_WIDTH:])
+    found = load(loaded)
+    found.read_since = since  # the snapshot it was read in (kept_answers.SINCE_SQL)
+    return token, found
 
 
 def by_pk(pk: int) -> Order | None:
@@ -201,7 +209,8 @@ def _order_from_row(statement: _Statement, row: Sequence) -> Order:
     reservation._prefetched_objects_cache = {"orders": _siblings(reservation, order, *siblings)}
     order.history = list(zip(history_statuses or [], history_ats or [], strict=True))
     order.standing = _standing(*standing_row) if standing_row[0] is not None else None
-    order.loaded_facts = dict(zip(statement.facts, row[at + 10 :], strict=True))
+    order.facts_change_at = row[at + 10]
+    order.loaded_facts = dict(zip(statement.facts, row[at + 11 :], strict=True))
     return order
 
 

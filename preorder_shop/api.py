@@ -87,6 +87,15 @@ def signed_in(request: HttpRequest, token: ApiToken | None) -> ApiToken:
     return token
 
 
+def rendered(request: HttpRequest, schema: type[Schema], data: dict) -> bytes:
+    """The body ninja would send for `data` returned as `schema`: validated, dumped and
+    rendered the same way, for an endpoint that keeps what it sends
+    (preorder_shop.kept_answers)."""
+    dumped = schema.model_validate(data).model_dump()
+    content = api.renderer.render(request, dumped, response_status=200)
+    return content.encode() if isinstance(content, str) else content
+
+
 def optional_customer(request: HttpRequest) -> Customer | None:
     """The customer a public endpoint answers for: the token's, when one is sent and live."""
     token = TokenAuth()(request)

@@ -63,6 +63,7 @@ _panels: dict[str, list[Panel]] = {slot: [] for slot in SLOTS}
 _pages: dict[str, str] = {}
 _facts: dict[str, dict[str, Callable[..., object]]] = {slot: {} for slot in FACT_SLOTS}
 _fact_sql: dict[str, dict[str, str]] = {slot: {} for slot in FACT_SQL}
+_fact_changes_at: dict[str, dict[str, str]] = {slot: {} for slot in FACT_SQL}
 
 
 def add_panel(
@@ -86,16 +87,23 @@ def render_panels(slot: str, request, **objects) -> str:
     return "".join(parts)
 
 
-def add_fact(slot: str, name: str, value: Callable[..., object], *, sql: str = "") -> None:
+def add_fact(
+    slot: str, name: str, value: Callable[..., object], *, sql: str = "", changes_at: str = ""
+) -> None:
     """Contribute `name` to `slot`: value(**objects) -> a JSON-able value (None for
     "nothing to say", which the caller still shows, e.g. as null).
 
     `sql`, for a slot whose owner loads its objects in one statement (FACT_SQL): an SQL
     expression over that statement's aliases, read in the same statement; its value reaches
-    value() as the keyword `loaded`, so a polled fact costs no query of its own."""
+    value() as the keyword `loaded`, so a polled fact costs no query of its own.
+
+    `changes_at`, for a fact whose value changes with time alone (no write): an SQL
+    expression over the same aliases, the next moment after now() at which it may change
+    (a timestamptz; NULL: none), so an answer kept with the fact is kept no longer
+    (preorder_shop.kept_answers)."""
     if slot not in FACT_SLOTS:
         raise ValueError(f"unknown fact slot {slot!r}; slots are {sorted(FACT_SLOTS)}")
-    if sql and slot not in FACT_SQL:
+    if (sql or changes_at) and slot not in FACT_SQL:
         raise ValueError(f"fact slot {slot!r} reads no SQL; only {sorted(FACT_SQL)} do")
     registered = _facts[slot].get(name)
     if registered is not None and registered is not value:
@@ -103,11 +111,18 @@ def add_fact(slot: str, name: str, value: Callable[..., object], *, sql: str = "
     _facts[slot][name] = value
     if sql:
         _fact_sql[slot][name] = sql
+    if changes_at:
+        _fact_changes_at[slot][name] = changes_at
 
 
 def fact_sql(slot: str) -> dict[str, str]:
     """{name: SQL expression} of the facts of `slot` read in its owner's statement."""
     return dict(_fact_sql[slot])
+
+
+def fact_changes_at(slot: str) -> list[str]:
+    """The changes_at SQL expressions of the facts of `slot`, by the facts' names."""
+    return [_fact_changes_at[slot][name] for name in sorted(_fact_changes_at[slot])]
 
 
 def page_facts(slot: str, *, loaded: dict[str, object] | None = None, **objects) -> dict:

@@ -224,6 +224,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
 PIPELINE_BATCH_SIZE = env_int("PIPELINE_BATCH_SIZE", 5000)
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "preorder_shop.tasks.sweep_outbox", "schedule": 30.0},
+    "prune-kept-answers": {"task": "preorder_shop.tasks.prune_kept_answers", "schedule": 600.0},
     "close-order-windows": {"task": "orders.tasks.close_order_windows", "schedule": 60.0},
     "allocate-arrived-stock": {
         "task": "fulfillment.tasks.allocate_arrived_stock",

@@ -39,12 +39,20 @@ def _cursor() -> _PreparingCursor:
 
 def fetchone(sql: str, params: dict) -> tuple | None:
     """The first row of `sql` run as a prepared statement, or None."""
+    return _run(sql, params).fetchone()
+
+
+def execute(sql: str, params: dict) -> None:
+    """Run `sql`, which returns no rows, as a prepared statement."""
+    _run(sql, params)
+
+
+def _run(sql: str, params: dict):
     connection.ensure_connection()
     connection.validate_thread_sharing()
     started = time.monotonic()
     cursor = connection.make_cursor(_cursor())  # Django's wrapper: its errors, not psycopg's
     cursor.execute(sql, params)
-    row = cursor.fetchone()
     if connection.queries_logged:
         # As Django's debug cursor logs a query (it cannot read a prepared one back).
         connection.queries_log.append(
@@ -53,7 +61,7 @@ def fetchone(sql: str, params: dict) -> tuple | None:
                 "time": f"{time.monotonic() - started:.3f}",
             }
         )
-    return row
+    return cursor
 
 
 def columns(model: type[Model], alias: str) -> str:

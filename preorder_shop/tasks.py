@@ -2,7 +2,7 @@ import time
 
 from celery import shared_task
 
-from . import outbox
+from . import kept_answers, outbox
 
 SWEEP_BUDGET_SECONDS = 25  # under the 30 s beat interval; overlapping sweeps are safe anyway
 
@@ -24,3 +24,10 @@ def sweep_outbox() -> int:
         if tried < outbox.SWEEP_BATCH:
             break
     return sent
+
+
+@shared_task
+def prune_kept_answers() -> tuple[int, int]:
+    """Beat: forget kept answers past their lifetime and change marks past theirs
+    (preorder_shop.kept_answers)."""
+    return kept_answers.prune()

@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -108,6 +110,24 @@ class Campaign(models.Model):
 
     def order_window(self, moment) -> "Window":
         return Window.at(moment, self.order_opens_at, self.order_closes_at)
+
+    def next_moment(self, after: dt.datetime) -> dt.datetime | None:
+        """The first of the campaign's own times after `after` (a window opens or closes,
+        launch day or the festival draw begins): what a page shows of the campaign may
+        change then with no write (preorder_shop.kept_answers). None: all have passed."""
+        moments = [
+            getattr(self, field.attname)
+            for field in self._meta.concrete_fields
+            if isinstance(field, models.DateTimeField)
+        ]
+        days = [
+            getattr(self, field.attname)
+            for field in self._meta.concrete_fields
+            if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField)
+        ]
+        zone = timezone.get_current_timezone()
+        moments += [dt.datetime.combine(day, dt.time(), zone) for day in days if day is not None]
+        return min((m for m in moments if m is not None and m > after), default=None)
 
     def reservations_open_at(self, moment) -> bool:
         return self.reservation_window(moment) == Window.OPEN

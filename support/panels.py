@@ -73,4 +73,10 @@ def register() -> None:
     add_panel("support_page", template=NOTICES, context=support_page_notices, order=10)
     add_panel("ticket_form", template=NOTICES, context=ticket_form_notices, order=10)
     add_panel("ticket_form", template=ARTICLES, context=ticket_form_articles, order=20)
-    add_fact("order_status", "notices", status_notices, sql=site_notices.ORDER_NOTICES_SQL)
+    add_fact(
+        "order_status",
+        "notices",
+        status_notices,
+        sql=site_notices.ORDER_NOTICES_SQL,
+        changes_at=site_notices.ORDER_NOTICES_CHANGE_AT_SQL,
+    )

@@ -165,6 +165,14 @@ SELECT coalesce(json_agg(json_build_object(
 """  # noqa: S608 (constants only)
 
 
+# When the notices an order's status shows may change with no write: the next start or end
+# of any of the campaign's notices (a broader set than ORDER_NOTICES_SQL's, which is safe).
+ORDER_NOTICES_CHANGE_AT_SQL = """
+SELECT min(t.at) FROM support_notice n, LATERAL (VALUES (n.starts_at), (n.ends_at)) t(at)
+ WHERE n.campaign_id = r.campaign_id AND t.at > now()
+"""
+
+
 def notices_from_json(rows: list[dict], *, language: str | None = None) -> list[ShownNotice]:
     notices = [
         Notice(

@@ -14,8 +14,16 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from preorder_shop.api import LOOKUP, WITH_BODY, Problem, TokenAuth, problem, signed_in
-from preorder_shop.conditional import mark, none_match, not_modified, strong_etag
+from preorder_shop.api import (
+    LOOKUP,
+    WITH_BODY,
+    Problem,
+    TokenAuth,
+    problem,
+    rendered,
+    signed_in,
+)
+from preorder_shop.conditional import strong_etag
 from preorder_shop.guessing import guessing_slowed_endpoint
 from preorder_shop.identifiers import RESERVATION_NUMBER
 from reservations.api import (
@@ -31,13 +39,11 @@ from reservations.selectors import QueueStanding, queue_standing, reservation_ti
 from .. import polling, selectors, services, status_load
 from ..exceptions import OrderNotCancellable
 from ..models import Order, OrderStatus
+from .polls import Fresh, polled
 from .schemas import ActionsOut, StandingOut, actions_out, standing_out
 
 router = Router(tags=["reservations"])
 AUTH = TokenAuth()
-
-# A reservation's body follows the token's customer and the language asked for.
-VARY = ("Authorization", "Accept-Language")
 
 
 def own_reservation(request: HttpRequest, number: str) -> Reservation:
@@ -133,9 +139,13 @@ def reservations(
 
 
 def _detail(
-    reservation: Reservation, response: HttpResponse, standing: QueueStanding | None
+    reservation: Reservation,
+    response: HttpResponse | None,
+    standing: QueueStanding | None,
+    *,
+    now: dt.datetime | None = None,
 ) -> dict:
-    actions = selectors.customer_actions(reservation, now=timezone.now())
+    actions = selectors.customer_actions(reservation, now=now or timezone.now())
     body = reservation_out(reservation, standing)
     if actions.order is not None:
         order_status = actions.order.status
@@ -145,7 +155,8 @@ def _detail(
     seconds = polling.poll_after(
         order_status=order_status, place=standing["place"] if standing else None
     )
-    polling.set_poll_interval(response, seconds)
+    if response is not None:
+        polling.set_poll_interval(response, seconds)
     return {
         **body,
         "timeline": [{"label": s.label, "at": s.at} for s in reservation_timeline(reservation)],
@@ -169,20 +180,28 @@ def _detail(
     ),
 )
 @guessing_slowed_endpoint
-def reservation(request: HttpRequest, number: str, response: HttpResponse):
+def reservation(request: HttpRequest, number: str):
     # Polled while in line: the token and the reservation in one statement
     # (orders.status_load); the ETag is the hash of the body itself, so a 304 and the body
     # it stands for cannot disagree.
-    token, loaded = status_load.reservation_by_token(raw_token=request.auth.raw, number=number)
-    signed_in(request, token)
-    if loaded is None:
-        raise Http404
-    body = _detail(loaded, response, loaded.standing)
-    etag = strong_etag([get_language(), timezone.get_current_timezone_name(), body])
-    if none_match(request, etag):
-        return polling.set_poll_interval(not_modified(etag, vary=VARY), body[polling.FIELD])
-    mark(response, etag, vary=VARY)
-    return body
+    def read(raw_token: str, now: dt.datetime) -> Fresh:
+        token, loaded = status_load.reservation_by_token(raw_token=raw_token, number=number)
+        signed_in(request, token)
+        if loaded is None:
+            raise Http404
+        body = _detail(loaded, None, loaded.standing, now=now)
+        return Fresh(
+            etag=strong_etag([get_language(), timezone.get_current_timezone_name(), body]),
+            render=lambda: rendered(request, ReservationDetail, body),
+            poll_interval=body[polling.FIELD],
+            reservation=loaded,
+            since=loaded.read_since,
+            changes_at=selectors.changes_at(loaded, loaded.standing, now=now),
+        )
+
+    return polled(
+        request, kind="reservation", number=number, identifier=RESERVATION_NUMBER, read=read
+    )
 
 
 # Cancelling: GET says what it would do now and gives the token to confirm it with; the

@@ -9,21 +9,19 @@ say when to ask again (orders.polling).
 import dataclasses
 import datetime as dt
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema
 
-from preorder_shop.api import Problem, TokenAuth, signed_in
-from preorder_shop.conditional import mark, none_match, not_modified
+from preorder_shop.api import Problem, TokenAuth, rendered, signed_in
 from preorder_shop.guessing import guessing_slowed_endpoint
+from preorder_shop.identifiers import ORDER_NUMBER
 
-from .. import polling, selectors
+from .. import selectors
 from ..models import OrderStatus
+from .polls import Fresh, polled
 from .schemas import ActionsOut, StandingOut, standing_out
 
 router = Router(tags=["orders"])
-
-# The body follows the token's customer and the language asked for.
-VARY = ("Authorization", "Accept-Language")
 
 
 class StepOut(Schema):
@@ -112,15 +110,22 @@ def _body(view: selectors.OrderStatusView) -> dict:
     ),
 )
 @guessing_slowed_endpoint
-def order_status(request: HttpRequest, number: str, response: HttpResponse):
-    token, order = selectors.own_order_polled(raw_token=request.auth.raw, number=number)
-    signed_in(request, token)
-    if order is None:
-        raise Http404
-    facts = selectors.status_facts(order)
-    etag = selectors.status_etag(facts, representation="json")
-    if none_match(request, etag):
-        return polling.set_poll_interval(not_modified(etag, vary=VARY), facts.poll_interval)
-    mark(response, etag, vary=VARY)
-    polling.set_poll_interval(response, facts.poll_interval)
-    return _body(selectors.status_view(facts))
+def order_status(request: HttpRequest, number: str):
+    def read(raw_token: str, now: dt.datetime) -> Fresh:
+        token, order = selectors.own_order_polled(raw_token=raw_token, number=number)
+        signed_in(request, token)
+        if order is None:
+            raise Http404
+        facts = selectors.status_facts(order, now=now)
+        return Fresh(
+            etag=selectors.status_etag(facts, representation="json"),
+            render=lambda: rendered(request, StatusOut, _body(selectors.status_view(facts))),
+            poll_interval=facts.poll_interval,
+            reservation=order.reservation,
+            since=order.read_since,
+            changes_at=selectors.changes_at(
+                order.reservation, facts.standing, now=now, facts_change_at=order.facts_change_at
+            ),
+        )
+
+    return polled(request, kind="order", number=number, identifier=ORDER_NUMBER, read=read)
