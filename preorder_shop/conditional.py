@@ -50,7 +50,10 @@ def none_match(request: HttpRequest, etag: str) -> bool:
 def mark(response: HttpResponse, etag: str, *, vary: tuple[str, ...]) -> HttpResponse:
     response["ETag"] = etag
     response["Cache-Control"] = CACHE_CONTROL
-    patch_vary_headers(response, vary)
+    if response.has_header("Vary"):
+        patch_vary_headers(response, vary)
+    else:  # the same header, without parsing the one that is not there (every poll)
+        response["Vary"] = ", ".join(vary)
     return response
 
 

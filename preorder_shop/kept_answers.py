@@ -117,7 +117,7 @@ def look_up(
     etag, body, poll_interval = row[_TOKEN_WIDTH:]
     if etag is None:
         return token, None
-    return token, Kept(etag, None if body is None else bytes(body), poll_interval)
+    return token, Kept(etag, body, poll_interval)  # psycopg loads bytea as bytes
 
 
 def answered(request: HttpRequest, kept: Kept, *, vary: tuple[str, ...]) -> HttpResponse | None:
