@@ -43,7 +43,7 @@ SELECT tok.*, k.etag, k.body, k.poll_interval
       SELECT k.etag, k.body, k.poll_interval FROM preorder_shop_kept_answer k
        WHERE k.kind = %(kind)s AND k.number = %(number)s AND k.variant = %(variant)s
          AND k.customer_id = tok.customer_id
-         AND k.kept_until > now() AND k.made_at > now() - %(lifetime)s
+         AND k.kept_until > now() AND k.made_at > now() - %(lifetime)s::interval
          AND NOT EXISTS (SELECT FROM preorder_shop_change_mark m WHERE m.scope = 'r'
                             AND m.scope_id = k.reservation_id AND m.xact >= k.since)
          AND NOT EXISTS (SELECT FROM preorder_shop_change_mark m WHERE m.scope = 'v'

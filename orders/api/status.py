@@ -2,8 +2,9 @@
 
 The body is rendered from the order's status facts only (orders.selectors.status_facts ->
 status_view, the order page's own), and its ETag hashes exactly those facts: a matching
-If-None-Match is a 304 before anything is rendered. `Poll-Interval` (and `poll_interval`)
-say when to ask again (orders.polling).
+If-None-Match is a 304 before anything is rendered. An answer that still stands is served
+kept, unread and unrendered (orders.api.polls). `Poll-Interval` (and `poll_interval`) say
+when to ask again (orders.polling).
 """
 
 import dataclasses
