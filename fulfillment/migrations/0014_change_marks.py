@@ -4,19 +4,64 @@ status shows the expected delivery, and whether the order is on hold."""
 
 from django.db import migrations
 
-from preorder_shop.change_marks import mark_changes
+MARKS = r"""
+CREATE FUNCTION preorder_shop_mark_allocation() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM preorder_shop_changed_all('r', ARRAY(SELECT x.reservation_id FROM old_rows x));
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        PERFORM preorder_shop_changed_all('r', ARRAY(SELECT x.reservation_id FROM new_rows x));
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER mark_allocation_insert AFTER INSERT ON fulfillment_allocation
+REFERENCING NEW TABLE AS new_rows
+FOR EACH STATEMENT EXECUTE FUNCTION preorder_shop_mark_allocation();
+CREATE TRIGGER mark_allocation_update AFTER UPDATE ON fulfillment_allocation
+REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+FOR EACH STATEMENT EXECUTE FUNCTION preorder_shop_mark_allocation();
+CREATE TRIGGER mark_allocation_delete AFTER DELETE ON fulfillment_allocation
+REFERENCING OLD TABLE AS old_rows
+FOR EACH STATEMENT EXECUTE FUNCTION preorder_shop_mark_allocation();
 
-MARKS = [
-    mark_changes(
-        name="allocation", table="fulfillment_allocation", scope="r", ids="x.reservation_id"
-    ),
-    mark_changes(
-        name="order_hold",
-        table="fulfillment_orderhold",
-        scope="r",
-        ids="(SELECT o.reservation_id FROM orders_order o WHERE o.id = x.order_id)",
-    ),
-]
+CREATE FUNCTION preorder_shop_mark_order_hold() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM preorder_shop_changed_all('r', ARRAY(
+            SELECT o.reservation_id FROM old_rows x JOIN orders_order o ON o.id = x.order_id));
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        PERFORM preorder_shop_changed_all('r', ARRAY(
+            SELECT o.reservation_id FROM new_rows x JOIN orders_order o ON o.id = x.order_id));
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER mark_order_hold_insert AFTER INSERT ON fulfillment_orderhold
+REFERENCING NEW TABLE AS new_rows
+FOR EACH STATEMENT EXECUTE FUNCTION preorder_shop_mark_order_hold();
+CREATE TRIGGER mark_order_hold_update AFTER UPDATE ON fulfillment_orderhold
+REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+FOR EACH STATEMENT EXECUTE FUNCTION preorder_shop_mark_order_hold();
+CREATE TRIGGER mark_order_hold_delete AFTER DELETE ON fulfillment_orderhold
+REFERENCING OLD TABLE AS old_rows
+FOR EACH STATEMENT EXECUTE FUNCTION preorder_shop_mark_order_hold();
+"""
+
+MARKS_BACKWARD = r"""
+DROP TRIGGER mark_order_hold_insert ON fulfillment_orderhold;
+DROP TRIGGER mark_order_hold_update ON fulfillment_orderhold;
+DROP TRIGGER mark_order_hold_delete ON fulfillment_orderhold;
+DROP FUNCTION preorder_shop_mark_order_hold();
+DROP TRIGGER mark_allocation_insert ON fulfillment_allocation;
+DROP TRIGGER mark_allocation_update ON fulfillment_allocation;
+DROP TRIGGER mark_allocation_delete ON fulfillment_allocation;
+DROP FUNCTION preorder_shop_mark_allocation();
+"""
 
 
 class Migration(migrations.Migration):
@@ -25,4 +70,4 @@ class Migration(migrations.Migration):
         ("orders", "0011_change_marks"),
     ]
 
-    operations = [migrations.RunSQL(forward, backward) for forward, backward in MARKS]
+    operations = [migrations.RunSQL(MARKS, MARKS_BACKWARD)]

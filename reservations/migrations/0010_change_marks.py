@@ -14,8 +14,6 @@
 
 from django.db import migrations
 
-from preorder_shop.change_marks import mark_changes
-
 HOLDING = "('active', 'ordered')"
 
 LINE = f"""
@@ -88,24 +86,97 @@ DROP TRIGGER mark_line_delete ON reservations_reservation;
 DROP FUNCTION reservations_mark_line();
 """
 
-MARKS = [
-    mark_changes(
-        name="reservation",
-        table="reservations_reservation",
-        scope="r",
-        ids="x.id",
-        events=("UPDATE", "DELETE"),
-    ),
-    mark_changes(
-        name="reservation_change",
-        table="reservations_reservationchange",
-        scope="r",
-        ids="x.reservation_id",
-        events=("INSERT",),
-    ),
-    mark_changes(name="campaign", table="reservations_campaign", scope="g", ids="0"),
-    mark_changes(name="variant", table="reservations_variant", scope="g", ids="0"),
-]
+MARKS = r"""
+CREATE FUNCTION preorder_shop_mark_reservation() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM preorder_shop_changed_all('r', ARRAY(SELECT x.id FROM old_rows x));
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        PERFORM preorder_shop_changed_all('r', ARRAY(SELECT x.id FROM new_rows x));
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER mark_reservation_update AFTER UPDATE ON reservations_reservation
+REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+FOR EACH STATEMENT EXECUTE FUNCTION preorder_shop_mark_reservation();
+CREATE TRIGGER mark_reservation_delete AFTER DELETE ON reservations_reservation
+REFERENCING OLD TABLE AS old_rows
+FOR EACH STATEMENT EXECUTE FUNCTION preorder_shop_mark_reservation();
+
+CREATE FUNCTION preorder_shop_mark_reservation_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM preorder_shop_changed_all('r', ARRAY(SELECT x.reservation_id FROM new_rows x));
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER mark_reservation_change_insert AFTER INSERT ON reservations_reservationchange
+REFERENCING NEW TABLE AS new_rows
+FOR EACH STATEMENT EXECUTE FUNCTION preorder_shop_mark_reservation_change();
+
+CREATE FUNCTION preorder_shop_mark_campaign() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM preorder_shop_changed_all('g', ARRAY(SELECT 0 FROM old_rows x));
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        PERFORM preorder_shop_changed_all('g', ARRAY(SELECT 0 FROM new_rows x));
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER mark_campaign_insert AFTER INSERT ON reservations_campaign
+REFERENCING NEW TABLE AS new_rows
+FOR EACH STATEMENT EXECUTE FUNCTION preorder_shop_mark_campaign();
+CREATE TRIGGER mark_campaign_update AFTER UPDATE ON reservations_campaign
+REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+FOR EACH STATEMENT EXECUTE FUNCTION preorder_shop_mark_campaign();
+CREATE TRIGGER mark_campaign_delete AFTER DELETE ON reservations_campaign
+REFERENCING OLD TABLE AS old_rows
+FOR EACH STATEMENT EXECUTE FUNCTION preorder_shop_mark_campaign();
+
+CREATE FUNCTION preorder_shop_mark_variant() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM preorder_shop_changed_all('g', ARRAY(SELECT 0 FROM old_rows x));
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        PERFORM preorder_shop_changed_all('g', ARRAY(SELECT 0 FROM new_rows x));
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER mark_variant_insert AFTER INSERT ON reservations_variant
+REFERENCING NEW TABLE AS new_rows
+FOR EACH STATEMENT EXECUTE FUNCTION preorder_shop_mark_variant();
+CREATE TRIGGER mark_variant_update AFTER UPDATE ON reservations_variant
+REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+FOR EACH STATEMENT EXECUTE FUNCTION preorder_shop_mark_variant();
+CREATE TRIGGER mark_variant_delete AFTER DELETE ON reservations_variant
+REFERENCING OLD TABLE AS old_rows
+FOR EACH STATEMENT EXECUTE FUNCTION preorder_shop_mark_variant();
+"""
+
+MARKS_BACKWARD = r"""
+DROP TRIGGER mark_variant_insert ON reservations_variant;
+DROP TRIGGER mark_variant_update ON reservations_variant;
+DROP TRIGGER mark_variant_delete ON reservations_variant;
+DROP FUNCTION preorder_shop_mark_variant();
+DROP TRIGGER mark_campaign_insert ON reservations_campaign;
+DROP TRIGGER mark_campaign_update ON reservations_campaign;
+DROP TRIGGER mark_campaign_delete ON reservations_campaign;
+DROP FUNCTION preorder_shop_mark_campaign();
+DROP TRIGGER mark_reservation_change_insert ON reservations_reservationchange;
+DROP FUNCTION preorder_shop_mark_reservation_change();
+DROP TRIGGER mark_reservation_update ON reservations_reservation;
+DROP TRIGGER mark_reservation_delete ON reservations_reservation;
+DROP FUNCTION preorder_shop_mark_reservation();
+"""
 
 
 class Migration(migrations.Migration):
@@ -116,5 +187,5 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunSQL(LINE, LINE_BACKWARD),
-        *(migrations.RunSQL(forward, backward) for forward, backward in MARKS),
+        migrations.RunSQL(MARKS, MARKS_BACKWARD),
     ]
