@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from fulfillment.services.holds import place_hold
 from orders import status_load
-from orders.models import OrderStatus
+from orders.models import Order, OrderStatus
 from preorder_shop import kept_answers, tasks
 from preorder_shop.models import ApiToken
 from reservations.lines import refresh_line_counts
@@ -24,7 +24,7 @@ from reservations.tests.factories import ReservationFactory
 from support.tests.notice_factories import notice
 from tests.concurrency import InThread, execute
 
-from .api import kept_answer_statements, status_url, token_client
+from .api import kept_answer_statements, status_reads, status_url, token_client
 from .factories import PATH, give_unit, order_in, staff_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -69,6 +69,26 @@ def test_a_kept_answer_is_served_in_one_statement_without_reading_or_rendering(o
     assert revalidated.content == b""
     assert revalidated["Poll-Interval"] == fresh["Poll-Interval"]
     assert len(reads) == 1
+
+
+def test_a_304_read_afresh_keeps_the_etag_and_a_body_is_then_rendered_once(order):
+    api = token_client(order.reservation.customer)
+    etag = api.get(status_url(order.number))["ETag"]
+    ReservationFactory(variant=order.reservation.variant)
+    counted(order)  # the total moves: the kept answer ends (and the ETag with it)
+    etag = api.get(status_url(order.number))["ETag"]
+    Order.objects.filter(pk=order.pk).update(tracking_number="")  # marks, shows nothing new
+
+    afresh, reads = poll(api, order, HTTP_IF_NONE_MATCH=etag)
+    assert afresh.status_code == 304
+    assert len(status_reads(reads)) == 1  # read afresh, kept without a body
+    kept_304, reads = poll(api, order, HTTP_IF_NONE_MATCH=etag)
+    assert (kept_304.status_code, len(reads)) == (304, 1)
+
+    body, reads = poll(api, order)  # the body was never rendered: read and render once
+    assert (body.status_code, body["ETag"], len(status_reads(reads))) == (200, etag, 1)
+    again, reads = poll(api, order)
+    assert (again.content, len(reads)) == (body.content, 1)
 
 
 def test_a_kept_answer_is_kept_per_language(order):
