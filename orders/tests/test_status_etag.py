@@ -42,13 +42,15 @@ def test_the_etag_changes_exactly_when_the_body_does_with_kept_answers():
     order_life(kept=True)
 
 
-def revalidate(api, url: str, etag: str, body: dict, *, what: str, kept: bool, shows_a_change):
+def revalidate(api, url: str, etag: str, answered: dict, *, what: str, kept: bool, shows_a_change):
+    """Send the old `etag` again after a poll that `answered` (the new body)."""
     with CaptureQueriesContext(connection) as queries:
         revalidated = api.get(url, HTTP_IF_NONE_MATCH=etag)
     assert revalidated.status_code == (200 if shows_a_change else 304), what
     # The poll before kept what it answered, unless its line is not counted yet (then its
     # total is counted live, and answers are not kept).
-    counted = body["standing"] is None or body["standing"]["total_at"] is not None
+    standing = answered["standing"]
+    counted = standing is None or standing["total_at"] is not None
     if kept and counted:
         assert len(queries) == 1, what  # the token and the kept answer: 304 or its body
     elif not shows_a_change:
@@ -147,7 +149,7 @@ def order_life(*, kept: bool):
             api,
             status_url(order.number),
             etag,
-            body,
+            new_body,
             what=what,
             kept=kept,
             shows_a_change=shows_a_change,
@@ -310,6 +312,6 @@ def reservation_life(*, kept: bool):
         new_etag, new_body = poll()
         assert (new_body != body) == shows_a_change, what
         assert (new_etag != etag) == shows_a_change, what
-        revalidate(api, url, etag, body, what=what, kept=kept, shows_a_change=shows_a_change)
+        revalidate(api, url, etag, new_body, what=what, kept=kept, shows_a_change=shows_a_change)
         etag, body = new_etag, new_body
     assert body["status"] == "ordered"
